@@ -1,0 +1,710 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * config/config.c - validate the YAML tree into struct config
+ *
+ * Each section has its own parse_* function that knows its keys; shared
+ * helpers report "FILE:LINE:COL: what is wrong" for unknown keys (with a
+ * hint), wrong types, missing values and bad names. Validation goes on after
+ * an error so that one run shows every mistake, but any error means no
+ * configuration is returned.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addr/addr.h"
+#include "config.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/str.h"
+#include "ytree.h"
+
+#define NAME_MAX_LEN		64
+#define DESCRIPTION_MAX		1000
+#define DISPLAY_NAME_MAX	200
+#define WHERE_MAX		8000
+
+struct vctx {
+	struct config__ctx	*c;
+	struct config		*cfg;
+};
+
+static const char *const top_keys[] = {
+	"database", "lists", "themes", "senders", "segments", NULL
+};
+static const char *const list_keys[] = { "description", NULL };
+static const char *const theme_keys[] = { "description", NULL };
+static const char *const sender_keys[] = {
+	"name", "address", "reply_to", NULL
+};
+static const char *const segment_keys[] = {
+	"description", "lists", "theme", "where", NULL
+};
+
+/* map_get - the value for key in a mapping, or NULL; *keyn gets the key. */
+static const struct ynode *
+map_get(const struct ynode *map, const char *key, const struct ynode **keyn)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < map->nkids; i += 2) {
+		if (strcmp(map->kids[i]->str, key) == 0) {
+			if (keyn != NULL)
+				*keyn = map->kids[i];
+			return map->kids[i + 1];
+		}
+	}
+	return NULL;
+}
+
+/* check_keys - report every key of map that is not in allowed. */
+static void
+check_keys(struct vctx *v, const struct ynode *map,
+    const char *const allowed[], const char *where)
+{
+	size_t		 i, j;
+	const char	*hint;
+	unsigned	 d, best;
+
+	for (i = 0; i < map->nkids; i += 2) {
+		const struct ynode	*k = map->kids[i];
+
+		for (j = 0; allowed[j] != NULL; j++)
+			if (strcmp(k->str, allowed[j]) == 0)
+				break;
+		if (allowed[j] != NULL)
+			continue;
+		hint = NULL;
+		best = 3;	/* suggest only close misspellings */
+		for (j = 0; allowed[j] != NULL; j++) {
+			d = str_distance(k->str, allowed[j]);
+			if (d < best) {
+				best = d;
+				hint = allowed[j];
+			}
+		}
+		if (hint != NULL)
+			config__error(v->c, &k->mark, "unknown key \"%s\" in "
+			    "%s (did you mean \"%s\"?)", k->str, where, hint);
+		else
+			config__error(v->c, &k->mark, "unknown key \"%s\" in "
+			    "%s", k->str, where);
+	}
+}
+
+static int
+want_kind(struct vctx *v, const struct ynode *n, enum ynode_kind kind,
+    const char *what)
+{
+	static const char *const kinds[] = {
+		[YNODE_SCALAR] = "a string",
+		[YNODE_MAP] = "a mapping",
+		[YNODE_SEQ] = "a sequence"
+	};
+
+	if (n->kind == kind && !config__ynode_is_null(n))
+		return 0;
+	config__error(v->c, &n->mark, "%s must be %s, got %s", what,
+	    kinds[kind], config__ynode_type(n));
+	return -1;
+}
+
+/*
+ * get_str - copy the string at key, checking its length and refusing
+ * control characters (every string here may end up in a header or a log).
+ * Absent or null: NULL, and an error if required. Returns -1 on error.
+ */
+static int
+get_str(struct vctx *v, const struct ynode *map, const struct config_mark *at,
+    const char *key, int required, size_t max, const char *where, char **out,
+    struct config_mark *mark)
+{
+	const struct ynode	*n, *k;
+	char			 what[160];
+	size_t			 i;
+
+	*out = NULL;
+	n = map_get(map, key, &k);
+	if (n == NULL || config__ynode_is_null(n)) {
+		if (!required)
+			return 0;
+		config__error(v->c, n != NULL ? &n->mark : at, "%s: missing "
+		    "required key \"%s\"", where, key);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "\"%s\" in %s", key, where);
+	if (want_kind(v, n, YNODE_SCALAR, what) != 0)
+		return -1;
+	if (n->len > max) {
+		config__error(v->c, &n->mark, "%s is longer than %zu bytes",
+		    what, max);
+		return -1;
+	}
+	for (i = 0; i < n->len; i++) {
+		unsigned char	 c = (unsigned char)n->str[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7F ||
+		    (c == 0xE2 && i + 2 < n->len &&
+		    (unsigned char)n->str[i + 1] == 0x80 &&
+		    ((unsigned char)n->str[i + 2] & 0xFE) == 0xA8)) {
+			/* A multi-line SQL clause is the one exception. */
+			if (c == '\n' && max == WHERE_MAX)
+				continue;
+			config__error(v->c, &n->mark, "%s contains a control "
+			    "character or line break", what);
+			return -1;
+		}
+	}
+	if ((*out = clr_strdup(n->str)) == NULL) {
+		config__error(v->c, &n->mark, "out of memory");
+		return -1;
+	}
+	if (mark != NULL)
+		*mark = n->mark;
+	return 0;
+}
+
+/* check_name - names of lists, themes, segments...: [a-z0-9][a-z0-9_-]*. */
+static int
+check_name(struct vctx *v, const struct ynode *n, const char *what)
+{
+	size_t	 i;
+
+	if (n->len == 0 || n->len > NAME_MAX_LEN)
+		goto bad;
+	for (i = 0; i < n->len; i++) {
+		char	 c = n->str[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			continue;
+		if (i > 0 && (c == '-' || c == '_'))
+			continue;
+		goto bad;
+	}
+	return 0;
+bad:
+	config__error(v->c, &n->mark, "%s name \"%s\" is not valid: use 1 to "
+	    "%d lower-case letters, digits, '-' and '_', starting with a "
+	    "letter or digit", what, n->str, NAME_MAX_LEN);
+	return -1;
+}
+
+/* get_addr - a required or optional e-mail address, normalised. */
+static int
+get_addr(struct vctx *v, const struct ynode *map, const struct config_mark *at,
+    const char *key, int required, const char *where, char **out)
+{
+	const struct ynode	*n;
+	char			 norm[ADDR_MAX + 1];
+	const char		*why;
+	int			 rc;
+
+	if (get_str(v, map, at, key, required, ADDR_MAX * 4, where, out,
+	    NULL) != 0)
+		return -1;
+	if (*out == NULL)
+		return 0;	/* optional and absent */
+	n = map_get(map, key, NULL);
+	rc = addr_normalize(*out, strlen(*out), norm, &why);
+	if (rc != 0) {
+		config__error(v->c, &n->mark, "\"%s\" in %s is not a valid "
+		    "address: %s", key, where, why);
+		clr_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	clr_free(*out);
+	if ((*out = clr_strdup(norm)) == NULL) {
+		config__error(v->c, &n->mark, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * for_each_entry - the common shape of lists, themes, senders, segments: a
+ * mapping from a name to a mapping of settings (or null, for no settings).
+ * Calls fn for each entry with a zeroed element of size elsize in *arr.
+ */
+typedef int (*entry_fn)(struct vctx *, const struct ynode *key,
+    const struct ynode *val, void *elem);
+
+static int
+for_each_entry(struct vctx *v, const struct ynode *top, const char *section,
+    const char *what, int required, size_t elsize, void **arr, size_t *count,
+    entry_fn fn)
+{
+	const struct ynode	*sec, *k;
+	size_t			 i;
+	char			*base;
+	int			 rc = 0;
+
+	*arr = NULL;
+	*count = 0;
+	sec = map_get(top, section, &k);
+	if (sec == NULL || config__ynode_is_null(sec)) {
+		if (!required)
+			return 0;
+		config__error(v->c, sec != NULL ? &sec->mark : &top->mark,
+		    "missing required section \"%s\"", section);
+		return -1;
+	}
+	{
+		char	 w[64];
+
+		snprintf(w, sizeof(w), "section \"%s\"", section);
+		if (want_kind(v, sec, YNODE_MAP, w) != 0)
+			return -1;
+	}
+	if (sec->nkids == 0 && required) {
+		config__error(v->c, &sec->mark, "section \"%s\" must declare "
+		    "at least one %s", section, what);
+		return -1;
+	}
+	base = clr_calloc(sec->nkids / 2 + 1, elsize);
+	if (base == NULL) {
+		config__error(v->c, &sec->mark, "out of memory");
+		return -1;
+	}
+	*arr = base;
+	for (i = 0; i + 1 < sec->nkids; i += 2) {
+		const struct ynode	*key = sec->kids[i], *val = sec->kids[i + 1];
+
+		if (check_name(v, key, what) != 0) {
+			rc = -1;
+			continue;
+		}
+		if (!config__ynode_is_null(val) && val->kind != YNODE_MAP) {
+			config__error(v->c, &val->mark, "%s \"%s\" must be a "
+			    "mapping of settings, got %s", what, key->str,
+			    config__ynode_type(val));
+			rc = -1;
+			continue;
+		}
+		if (fn(v, key, val, base + *count * elsize) != 0)
+			rc = -1;
+		(*count)++;	/* counted even on error: freed with the rest */
+	}
+	return rc;
+}
+
+/* An empty mapping to stand for "name: null" (no settings). */
+static const struct ynode empty_map = { YNODE_MAP, { 0, 0 }, NULL, 0, 0,
+    NULL, 0 };
+
+static const struct ynode *
+settings(const struct ynode *val)
+{
+	return config__ynode_is_null(val) ? &empty_map : val;
+}
+
+static int
+parse_list(struct vctx *v, const struct ynode *key, const struct ynode *val,
+    void *elem)
+{
+	struct config_list	*l = elem;
+	char			 where[NAME_MAX_LEN + 16];
+
+	val = settings(val);
+	l->mark = key->mark;
+	if ((l->name = clr_strdup(key->str)) == NULL)
+		return -1;
+	snprintf(where, sizeof(where), "list \"%s\"", key->str);
+	check_keys(v, val, list_keys, where);
+	return get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
+	    where, &l->description, NULL);
+}
+
+static int
+parse_theme(struct vctx *v, const struct ynode *key, const struct ynode *val,
+    void *elem)
+{
+	struct config_theme	*t = elem;
+	char			 where[NAME_MAX_LEN + 16];
+
+	val = settings(val);
+	t->mark = key->mark;
+	if ((t->name = clr_strdup(key->str)) == NULL)
+		return -1;
+	snprintf(where, sizeof(where), "theme \"%s\"", key->str);
+	check_keys(v, val, theme_keys, where);
+	return get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
+	    where, &t->description, NULL);
+}
+
+static int
+parse_sender(struct vctx *v, const struct ynode *key, const struct ynode *val,
+    void *elem)
+{
+	struct config_sender	*s = elem;
+	char			 where[NAME_MAX_LEN + 16];
+	int			 rc = 0;
+
+	val = settings(val);
+	s->mark = key->mark;
+	if ((s->name = clr_strdup(key->str)) == NULL)
+		return -1;
+	snprintf(where, sizeof(where), "sender \"%s\"", key->str);
+	check_keys(v, val, sender_keys, where);
+	if (get_str(v, val, &key->mark, "name", 0, DISPLAY_NAME_MAX, where,
+	    &s->display_name, NULL) != 0)
+		rc = -1;
+	if (get_addr(v, val, &key->mark, "address", 1, where,
+	    &s->address) != 0)
+		rc = -1;
+	if (get_addr(v, val, &key->mark, "reply_to", 0, where,
+	    &s->reply_to) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int
+parse_segment(struct vctx *v, const struct ynode *key, const struct ynode *val,
+    void *elem)
+{
+	struct config_segment	*g = elem;
+	const struct ynode	*lists, *lk;
+	char			 where[NAME_MAX_LEN + 16];
+	size_t			 i, j;
+	int			 rc = 0;
+
+	val = settings(val);
+	g->mark = key->mark;
+	if ((g->name = clr_strdup(key->str)) == NULL)
+		return -1;
+	snprintf(where, sizeof(where), "segment \"%s\"", key->str);
+	check_keys(v, val, segment_keys, where);
+	if (get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
+	    where, &g->description, NULL) != 0)
+		rc = -1;
+	if (get_str(v, val, &key->mark, "theme", 1, NAME_MAX_LEN, where,
+	    &g->theme, NULL) != 0)
+		rc = -1;
+	else if (config_find_theme(v->cfg, g->theme) == NULL) {
+		config__error(v->c, &map_get(val, "theme", NULL)->mark,
+		    "%s: unknown theme \"%s\" (not declared under themes)",
+		    where, g->theme);
+		rc = -1;
+	}
+	if (get_str(v, val, &key->mark, "where", 0, WHERE_MAX, where,
+	    &g->where, &g->where_mark) != 0)
+		rc = -1;
+
+	lists = map_get(val, "lists", &lk);
+	if (lists == NULL || config__ynode_is_null(lists)) {
+		config__error(v->c, lists != NULL ? &lists->mark : &key->mark,
+		    "%s: missing required key \"lists\"", where);
+		return -1;
+	}
+	if (lists->kind != YNODE_SEQ || lists->nkids == 0) {
+		config__error(v->c, &lists->mark, "\"lists\" in %s must be a "
+		    "non-empty sequence of list names, got %s", where,
+		    lists->kind == YNODE_SEQ ? "an empty sequence" :
+		    config__ynode_type(lists));
+		return -1;
+	}
+	if ((g->lists = clr_calloc(lists->nkids, sizeof(char *))) == NULL)
+		return -1;
+	for (i = 0; i < lists->nkids; i++) {
+		const struct ynode	*item = lists->kids[i];
+
+		if (item->kind != YNODE_SCALAR ||
+		    config__ynode_is_null(item)) {
+			config__error(v->c, &item->mark, "items of \"lists\" "
+			    "in %s must be list names, got %s", where,
+			    config__ynode_type(item));
+			rc = -1;
+			continue;
+		}
+		if (config_find_list(v->cfg, item->str) == NULL) {
+			config__error(v->c, &item->mark, "%s: unknown list "
+			    "\"%s\" (not declared under lists)", where,
+			    item->str);
+			rc = -1;
+			continue;
+		}
+		for (j = 0; j < g->nlists; j++)
+			if (strcmp(g->lists[j], item->str) == 0)
+				break;
+		if (j < g->nlists) {
+			config__error(v->c, &item->mark, "%s: list \"%s\" is "
+			    "named twice", where, item->str);
+			rc = -1;
+			continue;
+		}
+		if ((g->lists[g->nlists] = clr_strdup(item->str)) == NULL)
+			return -1;
+		g->nlists++;
+	}
+	return rc;
+}
+
+/* resolve_path - value relative to the configuration's folder. */
+static char *
+resolve_path(const char *dir, const char *value)
+{
+	struct buf	 b = BUF_INITIALIZER(PATH_MAX);
+
+	if (value[0] == '/')
+		return clr_strdup(value);
+	if (buf_printf(&b, "%s/%s", dir, value) != 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static void
+validate(struct vctx *v, const struct ynode *root)
+{
+	struct config		*cfg = v->cfg;
+	char			*db = NULL;
+	static const struct config_mark origin = { 1, 1 };
+
+	if (root == NULL || config__ynode_is_null(root)) {
+		config__error(v->c, &origin, "the configuration is empty");
+		return;
+	}
+	if (root->kind != YNODE_MAP) {
+		config__error(v->c, &root->mark, "the configuration must be a "
+		    "mapping of keys to values, got %s",
+		    config__ynode_type(root));
+		return;
+	}
+	check_keys(v, root, top_keys, "the top level");
+	if (get_str(v, root, &origin, "database", 1, PATH_MAX, "the top level",
+	    &db, &cfg->database_mark) == 0) {
+		cfg->database = resolve_path(cfg->dir, db);
+		clr_free(db);
+		if (cfg->database == NULL)
+			config__error(v->c, &cfg->database_mark, "database "
+			    "path is too long");
+	}
+	/* Lists and themes first: segments refer to them. */
+	for_each_entry(v, root, "lists", "list", 1, sizeof(*cfg->lists),
+	    (void **)&cfg->lists, &cfg->nlists, parse_list);
+	for_each_entry(v, root, "themes", "theme", 1, sizeof(*cfg->themes),
+	    (void **)&cfg->themes, &cfg->nthemes, parse_theme);
+	for_each_entry(v, root, "senders", "sender", 1, sizeof(*cfg->senders),
+	    (void **)&cfg->senders, &cfg->nsenders, parse_sender);
+	for_each_entry(v, root, "segments", "segment", 0,
+	    sizeof(*cfg->segments), (void **)&cfg->segments, &cfg->nsegments,
+	    parse_segment);
+}
+
+struct config *
+config_parse(const char *name, const char *dir, const void *data, size_t len,
+    struct config_diag *diag)
+{
+	struct config__ctx	 c = { name, diag, 0 };
+	struct vctx		 v;
+	struct config		*cfg;
+	struct ynode		*root;
+
+	if ((cfg = clr_calloc(1, sizeof(*cfg))) == NULL ||
+	    (cfg->path = clr_strdup(name)) == NULL ||
+	    (cfg->dir = clr_strdup(dir)) == NULL) {
+		config__error(&c, NULL, "out of memory");
+		config_free(cfg);
+		return NULL;
+	}
+	if (len > CONFIG_MAX_FILE) {
+		config__error(&c, NULL, "the file is larger than %d bytes",
+		    CONFIG_MAX_FILE);
+		config_free(cfg);
+		return NULL;
+	}
+	root = config__ytree_parse(&c, data, len);
+	if (c.errors == 0) {
+		v.c = &c;
+		v.cfg = cfg;
+		validate(&v, root);
+	}
+	config__ytree_free(root);
+	if (c.errors > 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct config *
+config_load(const char *path, struct config_diag *diag)
+{
+	struct config__ctx	 c = { path, diag, 0 };
+	struct buf		 b = BUF_INITIALIZER(CONFIG_MAX_FILE);
+	struct config		*cfg = NULL;
+	char			 tmp[PATH_MAX], *slash, *dir = NULL;
+	FILE			*fp;
+	size_t			 n;
+	char			 chunk[8192];
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		config__error(&c, NULL, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		if (buf_append(&b, chunk, n) != 0) {
+			config__error(&c, NULL, "the file is larger than %d "
+			    "bytes", CONFIG_MAX_FILE);
+			goto out;
+		}
+	}
+	if (ferror(fp)) {
+		config__error(&c, NULL, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	/* Relative paths in the file resolve against its folder. */
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
+		config__error(&c, NULL, "path is too long");
+		goto out;
+	}
+	slash = strrchr(tmp, '/');
+	if (slash == tmp)
+		tmp[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	else
+		snprintf(tmp, sizeof(tmp), ".");
+	if ((dir = realpath(tmp, NULL)) == NULL) {
+		config__error(&c, NULL, "cannot resolve its folder: %s",
+		    strerror(errno));
+		goto out;
+	}
+	cfg = config_parse(path, dir, b.data != NULL ? b.data : "", b.len,
+	    diag);
+out:
+	free(dir);	/* from realpath(3): libc's allocator */
+	buf_free(&b);
+	fclose(fp);
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t	 i, j;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nlists; i++) {
+		clr_free(cfg->lists[i].name);
+		clr_free(cfg->lists[i].description);
+	}
+	for (i = 0; i < cfg->nthemes; i++) {
+		clr_free(cfg->themes[i].name);
+		clr_free(cfg->themes[i].description);
+	}
+	for (i = 0; i < cfg->nsenders; i++) {
+		clr_free(cfg->senders[i].name);
+		clr_free(cfg->senders[i].display_name);
+		clr_free(cfg->senders[i].address);
+		clr_free(cfg->senders[i].reply_to);
+	}
+	for (i = 0; i < cfg->nsegments; i++) {
+		struct config_segment	*g = &cfg->segments[i];
+
+		clr_free(g->name);
+		clr_free(g->description);
+		for (j = 0; j < g->nlists; j++)
+			clr_free(g->lists[j]);
+		clr_free(g->lists);
+		clr_free(g->theme);
+		clr_free(g->where);
+	}
+	clr_free(cfg->lists);
+	clr_free(cfg->themes);
+	clr_free(cfg->senders);
+	clr_free(cfg->segments);
+	clr_free(cfg->database);
+	clr_free(cfg->path);
+	clr_free(cfg->dir);
+	clr_free(cfg);
+}
+
+void
+config_diag_add(struct config_diag *d, const char *file,
+    const struct config_mark *m, const char *fmt, ...)
+{
+	struct buf	 b = BUF_INITIALIZER(8192);
+	va_list		 ap;
+	char		**p;
+
+	if (d == NULL)
+		return;
+	if (d->n >= CONFIG_MAX_ERRORS) {
+		d->truncated = 1;
+		return;
+	}
+	if (m != NULL && m->line > 0)
+		buf_printf(&b, "%s:%u:%u: ", file, m->line, m->col);
+	else
+		buf_printf(&b, "%s: ", file);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (b.data == NULL)
+		return;
+	p = clr_reallocarray(d->msgs, d->n + 1, sizeof(*p));
+	if (p == NULL) {
+		buf_free(&b);
+		d->truncated = 1;
+		return;
+	}
+	d->msgs = p;
+	d->msgs[d->n++] = buf_steal(&b);
+}
+
+void
+config_diag_free(struct config_diag *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->n; i++)
+		clr_free(d->msgs[i]);
+	clr_free(d->msgs);
+	d->msgs = NULL;
+	d->n = 0;
+	d->truncated = 0;
+}
+
+const struct config_list *
+config_find_list(const struct config *cfg, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->nlists; i++)
+		if (cfg->lists[i].name != NULL &&
+		    strcmp(cfg->lists[i].name, name) == 0)
+			return &cfg->lists[i];
+	return NULL;
+}
+
+const struct config_theme *
+config_find_theme(const struct config *cfg, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->nthemes; i++)
+		if (cfg->themes[i].name != NULL &&
+		    strcmp(cfg->themes[i].name, name) == 0)
+			return &cfg->themes[i];
+	return NULL;
+}
+
+const struct config_segment *
+config_find_segment(const struct config *cfg, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->nsegments; i++)
+		if (cfg->segments[i].name != NULL &&
+		    strcmp(cfg->segments[i].name, name) == 0)
+			return &cfg->segments[i];
+	return NULL;
+}
