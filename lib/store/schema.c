@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * store/schema.c - the schema, as numbered migrations
+ *
+ * A migration, once released, never changes: a new need gets a new
+ * migration. Each runs inside the one transaction that store_open uses to
+ * bring a database up to date, so a failed upgrade leaves the old schema.
+ *
+ * Conventions: times are INTEGER seconds since the epoch (UTC); states are
+ * TEXT with a CHECK listing their values, so a row can never hold a state
+ * the code does not know; e-mail addresses are stored normalised
+ * (addr_normalize: lower-case A-label domain), so UNIQUE compares them the
+ * way mail does.
+ */
+#include "store_impl.h"
+
+const struct store__migration store__migrations[] = {
+	{ 1,
+	/* Audience: who the NGO knows, and what each person agreed to. */
+	"CREATE TABLE contacts ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  email       TEXT NOT NULL UNIQUE,"
+	"  first_name  TEXT,"
+	"  last_name   TEXT,"
+	"  locale      TEXT,"
+	"  attrs       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attrs)),"
+	"  status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN"
+	"                ('active', 'unsubscribed', 'bounced', 'complained')),"
+	"  created_at  INTEGER NOT NULL,"
+	"  updated_at  INTEGER NOT NULL"
+	");"
+	"CREATE TABLE lists ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  name        TEXT NOT NULL UNIQUE,"
+	"  created_at  INTEGER NOT NULL"
+	");"
+	/* One row per (list, contact); unsubscribing keeps the row. */
+	"CREATE TABLE list_members ("
+	"  list_id     INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  contact_id  INTEGER NOT NULL REFERENCES contacts(id)"
+	"                ON DELETE CASCADE,"
+	"  status      TEXT NOT NULL CHECK (status IN"
+	"                ('subscribed', 'unsubscribed')),"
+	"  source      TEXT,"
+	"  subscribed_at   INTEGER NOT NULL,"
+	"  unsubscribed_at INTEGER,"
+	"  PRIMARY KEY (list_id, contact_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX list_members_contact ON list_members(contact_id);"
+	/*
+	 * Proof of consent: a grant is never deleted, only revoked, so the
+	 * history of what someone agreed to, when and how, stays provable.
+	 * At most one live (unrevoked) grant per contact and theme.
+	 */
+	"CREATE TABLE consents ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  contact_id  INTEGER NOT NULL REFERENCES contacts(id)"
+	"                ON DELETE CASCADE,"
+	"  theme       TEXT NOT NULL,"
+	"  granted_at  INTEGER NOT NULL,"
+	"  source      TEXT NOT NULL,"
+	"  revoked_at  INTEGER"
+	");"
+	"CREATE UNIQUE INDEX consents_live ON consents(contact_id, theme)"
+	"  WHERE revoked_at IS NULL;"
+	/* Addresses never to be mailed, whether or not they are contacts. */
+	"CREATE TABLE suppressions ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  email       TEXT NOT NULL UNIQUE,"
+	"  reason      TEXT NOT NULL,"
+	"  source      TEXT,"
+	"  created_at  INTEGER NOT NULL"
+	");"
+	},
+	{ 2,
+	/* Sending: one campaigns row per run, one sends row per recipient. */
+	"CREATE TABLE campaigns ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  name        TEXT NOT NULL,"
+	"  segment     TEXT NOT NULL,"
+	"  state       TEXT NOT NULL CHECK (state IN"
+	"                ('scheduled', 'running', 'paused', 'done',"
+	"                 'cancelled')),"
+	"  created_at  INTEGER NOT NULL,"
+	"  started_at  INTEGER,"
+	"  finished_at INTEGER"
+	");"
+	"CREATE INDEX campaigns_name ON campaigns(name, id);"
+	"CREATE TABLE sends ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  campaign_id INTEGER NOT NULL REFERENCES campaigns(id)"
+	"                ON DELETE CASCADE,"
+	"  contact_id  INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
+	"  state       TEXT NOT NULL CHECK (state IN"
+	"                ('pending', 'sending', 'sent', 'deferred', 'bounced',"
+	"                 'failed', 'skipped')),"
+	"  attempts    INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER,"
+	"  last_code   INTEGER,"
+	"  last_status TEXT,"
+	"  last_reply  TEXT,"
+	"  message_id  TEXT,"
+	"  updated_at  INTEGER NOT NULL,"
+	"  UNIQUE (campaign_id, contact_id)"
+	");"
+	"CREATE INDEX sends_todo ON sends(campaign_id, state, next_attempt_at);"
+	"CREATE INDEX sends_contact ON sends(contact_id);"
+	/* What happened, for people and for the suppression policy. */
+	"CREATE TABLE events ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  at          INTEGER NOT NULL,"
+	"  type        TEXT NOT NULL,"
+	"  contact_id  INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
+	"  campaign_id INTEGER REFERENCES campaigns(id) ON DELETE SET NULL,"
+	"  detail      TEXT CHECK (detail IS NULL OR json_valid(detail))"
+	");"
+	"CREATE INDEX events_contact ON events(contact_id, at);"
+	"CREATE INDEX events_campaign ON events(campaign_id, at);"
+	},
+};
+
+const size_t store__nmigrations =
+    sizeof(store__migrations) / sizeof(store__migrations[0]);
