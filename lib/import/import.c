@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * import/import.c - CSV rows -> validated contacts -> store
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "addr/addr.h"
+#include "import.h"
+#include "store/store.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/str.h"
+#include "util/utf8.h"
+
+enum column_role {
+	COL_EMAIL,
+	COL_FIRST_NAME,
+	COL_LAST_NAME,
+	COL_LOCALE,
+	COL_STATUS,
+	COL_ATTR
+};
+
+static const char *const role_names[] = {
+	[COL_EMAIL] = "email",
+	[COL_FIRST_NAME] = "first_name",
+	[COL_LAST_NAME] = "last_name",
+	[COL_LOCALE] = "locale",
+	[COL_STATUS] = "status",
+	[COL_ATTR] = NULL
+};
+
+struct column {
+	enum column_role	 role;
+	char			*name;		/* as written, trimmed */
+};
+
+struct importer {
+	struct column		*cols;
+	size_t			 ncols;
+	int			 role_col[COL_ATTR];	/* index, or -1 */
+	struct buf		 attrs;
+	struct buf		 why;
+};
+
+static int
+is_line_breaking(const unsigned char *s, size_t n, size_t i)
+{
+	/* U+2028 and U+2029 end a line in some mail and web software. */
+	return s[i] == 0xE2 && i + 2 < n && s[i + 1] == 0x80 &&
+	    (s[i + 2] & 0xFE) == 0xA8;
+}
+
+/* has_control - any C0/C1 control, DEL or Unicode line separator. */
+static int
+has_control(const char *p, size_t n)
+{
+	const unsigned char	*s = (const unsigned char *)p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < 0x20 || s[i] == 0x7F || is_line_breaking(s, n, i))
+			return 1;
+		/* C1 controls are U+0080..U+009F: C2 80..C2 9F. */
+		if (s[i] == 0xC2 && i + 1 < n && s[i + 1] >= 0x80 &&
+		    s[i + 1] <= 0x9F)
+			return 1;
+	}
+	return 0;
+}
+
+int
+import_locale_normalize(const char *s, size_t n, char out[16])
+{
+	size_t	 i = 0, o = 0, start, len, k;
+	int	 part = 0;	/* 0 language, 1 script, 2 region, 3 done */
+
+	if (n == 0)
+		return CLR_EINVAL;
+	while (i <= n) {
+		int	 alpha = 1, digit = 1;
+
+		start = i;
+		while (i < n && s[i] != '-' && s[i] != '_')
+			i++;
+		len = i - start;
+		for (k = start; k < i; k++) {
+			alpha &= (s[k] >= 'a' && s[k] <= 'z') ||
+			    (s[k] >= 'A' && s[k] <= 'Z');
+			digit &= s[k] >= '0' && s[k] <= '9';
+		}
+		if (len == 0 || part == 3)
+			return CLR_EINVAL;
+		if (part == 0) {
+			if (!alpha || len < 2 || len > 3)
+				return CLR_EINVAL;
+			for (k = start; k < i; k++)
+				out[o++] = (char)str_ascii_lower(s[k]);
+			part = 1;
+		} else if (part == 1 && alpha && len == 4) {
+			out[o++] = '-';		/* script: Latn */
+			out[o++] = (char)(s[start] & ~0x20);
+			for (k = start + 1; k < i; k++)
+				out[o++] = (char)str_ascii_lower(s[k]);
+			part = 2;
+		} else if ((alpha && len == 2) || (digit && len == 3)) {
+			out[o++] = '-';		/* region: BE, 419 */
+			for (k = start; k < i; k++)
+				out[o++] = (char)(alpha ? s[k] & ~0x20 : s[k]);
+			part = 3;
+		} else
+			return CLR_EINVAL;
+		i++;			/* past the separator, or the end */
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static void
+importer_free(struct importer *im)
+{
+	size_t	 i;
+
+	for (i = 0; i < im->ncols; i++)
+		clr_free(im->cols[i].name);
+	clr_free(im->cols);
+	buf_free(&im->attrs);
+	buf_free(&im->why);
+}
+
+/* read_header - map header names to roles; 0 or CLR_E* with err set. */
+static int
+read_header(struct importer *im, const struct csv_record *rec,
+    struct clr_err *err)
+{
+	size_t	 i, j;
+	int	 r;
+
+	if (rec->error != NULL)
+		return clr_err_set(err, CLR_ESYNTAX, "line %lu: the header "
+		    "row is not valid CSV: %s", rec->line, rec->error);
+	if ((im->cols = clr_calloc(rec->nfields, sizeof(*im->cols))) == NULL)
+		return clr_err_set(err, CLR_ENOMEM, "out of memory");
+	for (r = 0; r < COL_ATTR; r++)
+		im->role_col[r] = -1;
+	for (i = 0; i < rec->nfields; i++) {
+		const char	*name = rec->fields[i].data;
+		size_t		 len = rec->fields[i].len;
+
+		str_trim(&name, &len);
+		if (!utf8_valid(name, len, NULL))
+			return clr_err_set(err, CLR_ESYNTAX, "line %lu: column "
+			    "%zu of the header is not valid UTF-8",
+			    rec->line, i + 1);
+		if (len == 0 || has_control(name, len))
+			return clr_err_set(err, CLR_ESYNTAX, "line %lu: column "
+			    "%zu of the header has %s", rec->line, i + 1,
+			    len == 0 ? "no name" : "a control character");
+		for (j = 0; j < i; j++)
+			if (str_ieq(name, len, im->cols[j].name))
+				return clr_err_set(err, CLR_ESYNTAX, "line %lu: "
+				    "column \"%s\" appears twice in the header",
+				    rec->line, im->cols[j].name);
+		if ((im->cols[i].name = clr_strndup(name, len)) == NULL)
+			return clr_err_set(err, CLR_ENOMEM, "out of memory");
+		im->ncols++;
+		im->cols[i].role = COL_ATTR;
+		for (r = 0; r < COL_ATTR; r++) {
+			if (str_ieq(name, len, role_names[r])) {
+				im->cols[i].role = (enum column_role)r;
+				im->role_col[r] = (int)i;
+			}
+		}
+	}
+	if (im->role_col[COL_EMAIL] < 0)
+		return clr_err_set(err, CLR_ESYNTAX, "line %lu: the header has "
+		    "no \"email\" column", rec->line);
+	return 0;
+}
+
+/* refuse - format the reason for a refused row into im->why. */
+static const char *
+refuse(struct importer *im, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *
+refuse(struct importer *im, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	buf_reset(&im->why);
+	va_start(ap, fmt);
+	buf_vprintf(&im->why, fmt, ap);
+	va_end(ap);
+	return im->why.data != NULL ? im->why.data : "refused";
+}
+
+/*
+ * build_row - validate one record into c (pointing into rec and im's
+ * buffers). Returns NULL if the row is good, else why it is refused.
+ */
+static const char *
+build_row(struct importer *im, const struct csv_record *rec,
+    struct store_contact *c, char email[ADDR_MAX + 1], char locale[16])
+{
+	const char	*why;
+	size_t		 i, nattrs = 0;
+
+	if (rec->nfields != im->ncols)
+		return refuse(im, "the row has %zu field%s, the header has %zu",
+		    rec->nfields, rec->nfields == 1 ? "" : "s", im->ncols);
+	memset(c, 0, sizeof(*c));
+	buf_reset(&im->attrs);
+	for (i = 0; i < rec->nfields; i++) {
+		const struct column	*col = &im->cols[i];
+		const char		*t = rec->fields[i].data;
+		char			*v;
+		size_t			 n = rec->fields[i].len;
+		size_t			 bad;
+
+		if (!utf8_valid(t, n, &bad))
+			return refuse(im, "column %s is not valid UTF-8 (byte "
+			    "%zu)", col->name, bad + 1);
+		if (memchr(t, '\0', n) != NULL)
+			return refuse(im, "column %s contains a NUL byte",
+			    col->name);
+		str_trim(&t, &n);
+		/* Terminate the trimmed value in place, for the store. */
+		v = rec->fields[i].data + (t - rec->fields[i].data);
+		v[n] = '\0';
+		switch (col->role) {
+		case COL_EMAIL:
+			if (n == 0)
+				return refuse(im, "no email address");
+			if (addr_normalize(v, n, email, &why) != 0)
+				return refuse(im, "invalid email address: %s",
+				    why);
+			c->email = email;
+			break;
+		case COL_FIRST_NAME:
+		case COL_LAST_NAME:
+			if (n == 0)
+				break;
+			if (has_control(v, n))
+				return refuse(im, "column %s contains a line "
+				    "break or control character", col->name);
+			if (n > IMPORT_NAME_MAX)
+				return refuse(im, "column %s is longer than %d "
+				    "bytes", col->name, IMPORT_NAME_MAX);
+			if (col->role == COL_FIRST_NAME)
+				c->first_name = v;
+			else
+				c->last_name = v;
+			break;
+		case COL_LOCALE:
+			if (n == 0)
+				break;
+			if (import_locale_normalize(v, n, locale) != 0)
+				return refuse(im, "column locale is not a "
+				    "language tag such as fr or nl-BE");
+			c->locale = locale;
+			break;
+		case COL_STATUS:
+			if (n == 0 || str_ieq(v, n, "active"))
+				break;
+			if (str_ieq(v, n, "unsubscribed"))
+				c->status = "unsubscribed";
+			else if (str_ieq(v, n, "bounced"))
+				c->status = "bounced";
+			else if (str_ieq(v, n, "complained"))
+				c->status = "complained";
+			else
+				return refuse(im, "column status must be "
+				    "active, unsubscribed, bounced or "
+				    "complained");
+			break;
+		case COL_ATTR:
+			if (n == 0)
+				break;
+			if (n > IMPORT_ATTR_MAX)
+				return refuse(im, "column %s is longer than %d "
+				    "bytes", col->name, IMPORT_ATTR_MAX);
+			if (buf_putc(&im->attrs, nattrs ? ',' : '{') != 0 ||
+			    json_put_string(&im->attrs, col->name,
+			    strlen(col->name)) != 0 ||
+			    buf_putc(&im->attrs, ':') != 0 ||
+			    json_put_string(&im->attrs, v, n) != 0)
+				return refuse(im, "the row is too large");
+			nattrs++;
+			break;
+		}
+	}
+	if (nattrs > 0) {
+		if (buf_putc(&im->attrs, '}') != 0)
+			return refuse(im, "the row is too large");
+		c->attrs = im->attrs.data;
+	}
+	return NULL;
+}
+
+int
+import_csv(struct store *st, csv_read_fn fn, void *rarg,
+    const struct import_options *opt, struct import_stats *stats,
+    import_report_fn report, void *report_arg, struct clr_err *err)
+{
+	struct csv_options		 copt = { opt->delimiter, 0, 0 };
+	struct store_import_params	 params;
+	struct importer			 im;
+	struct csv_reader		*r;
+	struct csv_record		 rec;
+	struct store_contact		 c;
+	enum store_import_outcome	 outcome;
+	char				 email[ADDR_MAX + 1], locale[16];
+	const char			*why;
+	int				 rc, header = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&im, 0, sizeof(im));
+	buf_init(&im.attrs, 1024 * 1024);
+	buf_init(&im.why, 1024);
+	if ((r = csv_reader_new(fn, rarg, &copt)) == NULL) {
+		importer_free(&im);
+		return clr_err_set(err, CLR_ENOMEM, "out of memory");
+	}
+	params.list = opt->list;
+	params.themes = opt->themes;
+	params.nthemes = opt->nthemes;
+	params.source = opt->source;
+	params.now = opt->now;
+	if ((rc = store_import_begin(st, &params, err)) != 0)
+		goto out;
+
+	while ((rc = csv_read(r, &rec)) == 1) {
+		if (!header) {
+			if (rec.blank)
+				continue;
+			if ((rc = read_header(&im, &rec, err)) != 0)
+				goto fail;
+			header = 1;
+			continue;
+		}
+		if (rec.blank && rec.error == NULL)
+			continue;
+		stats->rows++;
+		why = rec.error != NULL ? rec.error :
+		    build_row(&im, &rec, &c, email, locale);
+		if (why != NULL) {
+			stats->skipped++;
+			if (report != NULL)
+				report(report_arg, rec.line, why);
+			continue;
+		}
+		if ((rc = store_import_row(st, &c, &outcome, err)) != 0)
+			goto fail;
+		switch (outcome) {
+		case STORE_IMPORT_CREATED:
+			stats->imported++;
+			break;
+		case STORE_IMPORT_UPDATED:
+			stats->updated++;
+			break;
+		case STORE_IMPORT_UNCHANGED:
+			stats->unchanged++;
+			break;
+		case STORE_IMPORT_SUPPRESSED:
+			stats->skipped++;
+			if (report != NULL)
+				report(report_arg, rec.line, "the address is "
+				    "suppressed: not imported");
+			break;
+		}
+	}
+	if (rc < 0) {
+		rc = clr_err_set(err, rc, "reading the file: %s",
+		    clr_strerror(rc));
+		goto fail;
+	}
+	if (!header) {
+		rc = clr_err_set(err, CLR_ESYNTAX, "the file has no header "
+		    "row");
+		goto fail;
+	}
+	rc = store_import_commit(st, err);
+	goto out;
+fail:
+	store_import_abort(st);
+	memset(stats, 0, sizeof(*stats));
+out:
+	csv_reader_free(r);
+	importer_free(&im);
+	return rc;
+}
