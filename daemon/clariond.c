@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * daemon/clariond.c - the clarion daemon
+ *
+ * Starts only fully configured: the configuration is validated (segments'
+ * SQL included) and the store opened and migrated before the event loop
+ * runs, and any failure exits with the sysexits(3) status that says why
+ * (78 for a bad configuration). One daemon per database: a second one finds
+ * the lock taken and refuses to start.
+ *
+ * Signals: SIGTERM and SIGINT stop the daemon cleanly; SIGHUP reloads the
+ * configuration, and a file that does not validate is refused with its
+ * errors while the configuration in force stays.
+ *
+ * The event loop owns every socket, timer and signal. This file holds the
+ * lifecycle; the campaign engine, control socket and listeners attach to
+ * the loop as they are added.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "common.h"
+#include "log.h"
+#include "util/buf.h"
+
+struct daemon {
+	uv_loop_t	 loop;
+	uv_signal_t	 sigterm;
+	uv_signal_t	 sigint;
+	uv_signal_t	 sighup;
+	const char	*config_path;
+	struct config	*cfg;
+	struct store	*store;
+	int		 lock_fd;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: clariond [-c FILE] [-l LEVEL]\n\n"
+	    "  -c FILE     configuration (default: $CLARION_CONFIG, else %s)\n"
+	    "  -l LEVEL    log level: error, warn, info (default), debug\n\n"
+	    "To validate a configuration: clarionctl -c FILE check-config\n",
+	    CLARION_DEFAULT_CONFIG);
+}
+
+/*
+ * take_lock - one daemon per database. The lock is an flock(2) on a file
+ * beside the database, held for the daemon's life and released by the
+ * kernel however the process ends. It records the holder's pid for the
+ * message the next one prints.
+ */
+static int
+take_lock(struct daemon *d)
+{
+	struct buf	 path = BUF_INITIALIZER(4096);
+	char		 pid[32];
+	ssize_t		 n;
+	int		 fd, rc = EXIT_CANTCREAT;
+
+	if (buf_printf(&path, "%s.lock", d->cfg->database) != 0)
+		goto out;
+	fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_error("%s: %s", path.data, strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		log_error("another clariond (pid %s) is running on %s; "
+		    "refusing to start", pid[0] ? pid : "?", d->cfg->database);
+		close(fd);
+		rc = EXIT_TEMPFAIL;
+		goto out;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("%s: cannot record the pid: %s", path.data,
+		    strerror(errno));
+	d->lock_fd = fd;
+	rc = 0;
+out:
+	buf_free(&path);
+	return rc;
+}
+
+static void
+on_stop(uv_signal_t *h, int signum)
+{
+	struct daemon	*d = h->data;
+
+	log_info("%s received; stopping", signum == SIGINT ? "SIGINT" :
+	    "SIGTERM");
+	uv_stop(&d->loop);
+}
+
+static void
+on_reload(uv_signal_t *h, int signum)
+{
+	struct daemon	*d = h->data;
+	struct config	*cfg;
+
+	(void)signum;
+	log_info("SIGHUP received; reloading %s", d->config_path);
+	if ((cfg = config_load_checked(d->config_path)) == NULL) {
+		log_error("reload refused: %s does not validate (errors "
+		    "above); the previous configuration stays in force",
+		    d->config_path);
+		return;
+	}
+	if (strcmp(cfg->database, d->cfg->database) != 0) {
+		log_error("reload refused: the database cannot change while "
+		    "running (%s -> %s); restart clariond instead",
+		    d->cfg->database, cfg->database);
+		config_free(cfg);
+		return;
+	}
+	config_free(d->cfg);
+	d->cfg = cfg;
+	log_info("configuration reloaded (%zu lists, %zu themes, %zu "
+	    "segments)", cfg->nlists, cfg->nthemes, cfg->nsegments);
+}
+
+static void
+close_walk(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static int
+run(struct daemon *d)
+{
+	int	 rc;
+
+	if ((rc = uv_loop_init(&d->loop)) != 0) {
+		log_error("event loop: %s", uv_strerror(rc));
+		return EXIT_SOFTWARE;
+	}
+	uv_signal_init(&d->loop, &d->sigterm);
+	uv_signal_init(&d->loop, &d->sigint);
+	uv_signal_init(&d->loop, &d->sighup);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	uv_signal_start(&d->sigterm, on_stop, SIGTERM);
+	uv_signal_start(&d->sigint, on_stop, SIGINT);
+	uv_signal_start(&d->sighup, on_reload, SIGHUP);
+
+	log_info("clariond %s ready: database %s (schema %d)",
+	    CLARION_VERSION, d->cfg->database, store_schema_version(d->store));
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+
+	/* Close every handle, let their callbacks run, then the loop. */
+	uv_walk(&d->loop, close_walk, NULL);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	if ((rc = uv_loop_close(&d->loop)) != 0) {
+		log_error("event loop did not close: %s", uv_strerror(rc));
+		return EXIT_SOFTWARE;
+	}
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument, NULL, 'c' },
+		{ "log-level",	required_argument, NULL, 'l' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ "version",	no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct store_options sopt = { STORE_CREATE, 0, 0 };
+	struct daemon	 d;
+	struct clr_err	 err = { 0, "" };
+	const char	*config_opt = NULL;
+	int		 c, level, status;
+
+	memset(&d, 0, sizeof(d));
+	d.lock_fd = -1;
+	log_init("clariond", LOG_LEVEL_INFO);
+	while ((c = getopt_long(argc, argv, "c:l:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_opt = optarg;
+			break;
+		case 'l':
+			if ((level = log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "clariond: unknown log level "
+				    "\"%s\"\n", optarg);
+				return EXIT_USAGE;
+			}
+			log_set_level((enum log_level)level);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("clariond %s\n", CLARION_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	d.config_path = config_path(config_opt);
+	if ((d.cfg = config_load_checked(d.config_path)) == NULL)
+		return EXIT_CONFIG;
+	if ((status = take_lock(&d)) != 0)
+		goto out;
+	if ((d.store = store_open(d.cfg->database, &sopt, &err)) == NULL) {
+		log_error("%s", err.msg);
+		status = exit_status(err.code);
+		goto out;
+	}
+	status = run(&d);
+out:
+	store_close(d.store);
+	config_free(d.cfg);
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
+	return status;
+}

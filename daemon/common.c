@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * daemon/common.c - what clariond and clarionctl share
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common.h"
+#include "util/err.h"
+
+const char *
+config_path(const char *opt)
+{
+	const char	*env;
+
+	if (opt != NULL)
+		return opt;
+	if ((env = getenv("CLARION_CONFIG")) != NULL && env[0] != '\0')
+		return env;
+	return CLARION_DEFAULT_CONFIG;
+}
+
+void
+segment_def(const struct config_segment *seg, struct store_segment_def *def)
+{
+	def->lists = (const char *const *)seg->lists;
+	def->nlists = seg->nlists;
+	def->theme = seg->theme;
+	def->where = seg->where;
+}
+
+/* check_segments - compile every segment against an empty store. */
+static int
+check_segments(const struct config *cfg, struct config_diag *diag)
+{
+	static const struct store_options memopt = { STORE_CREATE, 0, 0 };
+	struct store		*st;
+	struct clr_err		 err = { 0, "" };
+	struct store_segment_def def;
+	size_t			 i;
+	int			 bad = 0;
+
+	if ((st = store_open(":memory:", &memopt, &err)) == NULL) {
+		config_diag_add(diag, cfg->path, NULL, "cannot check segments: "
+		    "%s", err.msg);
+		return -1;
+	}
+	for (i = 0; i < cfg->nsegments; i++) {
+		const struct config_segment	*seg = &cfg->segments[i];
+
+		segment_def(seg, &def);
+		if (store_segment_check(st, &def, &err) != 0) {
+			config_diag_add(diag, cfg->path, seg->where != NULL ?
+			    &seg->where_mark : &seg->mark, "segment \"%s\": %s",
+			    seg->name, err.msg);
+			bad = -1;
+		}
+	}
+	store_close(st);
+	return bad;
+}
+
+struct config *
+config_load_checked(const char *path)
+{
+	struct config_diag	 diag = { NULL, 0, 0 };
+	struct config		*cfg;
+	size_t			 i;
+
+	cfg = config_load(path, &diag);
+	if (cfg != NULL && check_segments(cfg, &diag) != 0) {
+		config_free(cfg);
+		cfg = NULL;
+	}
+	for (i = 0; i < diag.n; i++)
+		fprintf(stderr, "%s\n", diag.msgs[i]);
+	if (diag.truncated)
+		fprintf(stderr, "%s: too many errors; stopped after %d\n",
+		    path, CONFIG_MAX_ERRORS);
+	config_diag_free(&diag);
+	return cfg;
+}
+
+int
+exit_status(int code)
+{
+	switch (code) {
+	case 0:
+		return 0;
+	case CLR_ENOENT:
+		return EXIT_NOINPUT;
+	case CLR_ESYNTAX:
+	case CLR_EINVAL:
+		return EXIT_DATAERR;
+	case CLR_EBUSY:
+	case CLR_EAGAIN:
+		return EXIT_TEMPFAIL;
+	case CLR_EIO:
+	case CLR_EFULL:
+		return EXIT_IOERR;
+	case CLR_EPERM:
+		return EXIT_CANTCREAT;
+	case CLR_ESCHEMA:
+		return EXIT_DATAERR;
+	default:
+		return EXIT_SOFTWARE;
+	}
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * tests/unit/testutil.h - helpers shared by the unit tests (header only)
+ *
+ * A private temporary folder per test process, and direct SQLite access to
+ * a store's file for fixtures and for checking what the store wrote.
+ */
+#ifndef CLARION_TESTS_TESTUTIL_H
+#define CLARION_TESTS_TESTUTIL_H
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+static char test_dir[PATH_MAX];
+
+/* A fresh temporary folder for this process; removed by test_tmp_clean. */
+static inline const char *
+test_tmp(void)
+{
+	if (test_dir[0] == '\0') {
+		const char	*base = getenv("TMPDIR");
+
+		snprintf(test_dir, sizeof(test_dir), "%s/clarion-test-XXXXXX",
+		    base != NULL ? base : "/tmp");
+		if (mkdtemp(test_dir) == NULL) {
+			perror("mkdtemp");
+			abort();
+		}
+	}
+	return test_dir;
+}
+
+/* A path inside the temporary folder (static buffer, one at a time). */
+static inline const char *
+test_path(const char *name)
+{
+	static char	 p[PATH_MAX + 256];
+
+	snprintf(p, sizeof(p), "%s/%s", test_tmp(), name);
+	return p;
+}
+
+static inline void
+test_tmp_clean(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	char		 p[PATH_MAX + 256];
+
+	if (test_dir[0] == '\0' || (d = opendir(test_dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", test_dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(test_dir);
+	test_dir[0] = '\0';
+}
+
+/* Run SQL on a database file; aborts the test on error. */
+static inline void
+test_sql(const char *path, const char *sql)
+{
+	sqlite3	*db;
+	char	*msg = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fprintf(stderr, "test_sql(%s): %s\n", sql,
+		    msg ? msg : sqlite3_errmsg(db));
+		abort();
+	}
+	sqlite3_close(db);
+}
+
+/* The first column of the first row of a query, as an integer. */
+static inline long long
+test_sql_int(const char *path, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+	long long	 v = -1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "test_sql_int(%s): %s\n", sql,
+		    sqlite3_errmsg(db));
+		abort();
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The first column of the first row, as text into out (or ""). */
+static inline const char *
+test_sql_text(const char *path, const char *sql)
+{
+	static char	 out[4096];
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+
+	out[0] = '\0';
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		fprintf(stderr, "test_sql_text(%s): %s\n", sql,
+		    sqlite3_errmsg(db));
+		abort();
+	}
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(out, sizeof(out), "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return out;
+}
+
+#endif
