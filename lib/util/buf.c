@@ -17,7 +17,7 @@ buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	/* Keep max + 1 (the terminator) and the doubling free of overflow. */
-	b->max = max < SIZE_MAX / 2 ? max : SIZE_MAX / 2;
+	b->max = max < BUF_MAX_LIMIT ? max : BUF_MAX_LIMIT;
 }
 
 void
@@ -63,20 +63,27 @@ buf_steal(struct buf *b)
 int
 buf_reserve(struct buf *b, size_t more)
 {
-	size_t	 need, ncap;
+	size_t	 need, ncap, limit;
 	char	*p;
 
+	/* A struct filled by hand may hold any max: clamp it here too. */
+	if (b->max > BUF_MAX_LIMIT)
+		b->max = BUF_MAX_LIMIT;
 	if (more > b->max || b->len > b->max - more)
 		return CLR_ETOOBIG;
 	need = b->len + more + 1;
 	if (need <= b->cap)
 		return 0;
-	/* Double, so appends are amortised O(1), but never past the cap. */
+	/*
+	 * Double, so appends are amortised O(1), but never past the cap:
+	 * buf_append's fast path relies on cap <= max + 1.
+	 */
+	limit = b->max + 1;
 	ncap = b->cap ? b->cap : 64;
 	while (ncap < need)
-		ncap = ncap > b->max / 2 ? b->max + 1 : ncap * 2;
-	if (ncap < need)
-		ncap = need;
+		ncap = ncap > limit / 2 ? limit : ncap * 2;
+	if (ncap > limit)
+		ncap = limit;
 	p = clr_realloc(b->data, ncap);
 	if (p == NULL)
 		return CLR_ENOMEM;
@@ -89,6 +96,18 @@ buf_reserve(struct buf *b, size_t more)
 
 int
 buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len > n) {	/* room for n bytes and the NUL */
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf__append_grow(b, p, n);
+}
+
+int
+buf__append_grow(struct buf *b, const void *p, size_t n)
 {
 	int	 rc;
 
@@ -105,14 +124,6 @@ int
 buf_puts(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));
-}
-
-int
-buf_putc(struct buf *b, int c)
-{
-	unsigned char	 ch = (unsigned char)c;
-
-	return buf_append(b, &ch, 1);
 }
 
 int
