@@ -585,6 +585,7 @@ main(int argc, char **argv)
 	struct globals		 g = { NULL, 0 };
 	int			 c;
 
+	store_library_init();
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (c) {

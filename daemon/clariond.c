@@ -187,6 +187,7 @@ main(int argc, char **argv)
 	const char	*config_opt = NULL;
 	int		 c, level, status;
 
+	store_library_init();
 	memset(&d, 0, sizeof(d));
 	d.lock_fd = -1;
 	log_init("clariond", LOG_LEVEL_INFO);

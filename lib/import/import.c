@@ -3,7 +3,9 @@
  * import/import.c - CSV rows -> validated contacts -> store
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr/addr.h"
@@ -38,13 +40,46 @@ struct column {
 	char			*name;		/* as written, trimmed */
 };
 
+/* A validated row waiting in the batch: offsets into the arena. */
+struct pending {
+	unsigned long		 line;
+	size_t			 email, first_name, last_name, locale, attrs;
+	const char		*status;	/* static, or NULL */
+};
+
+/* A refused row, reported once its batch is done, in line order. */
+struct report {
+	unsigned long		 line;
+	size_t			 why;		/* offset in reasons */
+};
+
+/*
+ * The key rows are applied in: the address, then the file's order. The
+ * first 8 bytes of the address, big-endian, settle most comparisons
+ * without touching the strings.
+ */
+struct order {
+	uint64_t		 prefix;
+	const char		*email;
+	const struct pending	*row;
+};
+
 struct importer {
 	struct column		*cols;
 	size_t			 ncols;
 	int			 role_col[COL_ATTR];	/* index, or -1 */
 	struct buf		 attrs;
 	struct buf		 why;
+
+	struct buf		 arena;		/* strings of pending rows */
+	struct pending		*rows;
+	size_t			 nrows, caprows;
+	struct buf		 reasons;	/* texts of reports */
+	struct report		*reports;
+	size_t			 nreports, capreports;
 };
+
+#define NOFIELD			SIZE_MAX	/* a NULL field */
 
 static int
 is_line_breaking(const unsigned char *s, size_t n, size_t i)
@@ -129,6 +164,195 @@ importer_free(struct importer *im)
 	clr_free(im->cols);
 	buf_free(&im->attrs);
 	buf_free(&im->why);
+	buf_free(&im->arena);
+	buf_free(&im->reasons);
+	clr_free(im->rows);
+	clr_free(im->reports);
+}
+
+/* grow - make room for one more element in an array; 0 or CLR_ENOMEM. */
+static int
+grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	void	*p;
+	size_t	 ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 1024;
+	if ((p = clr_reallocarray(*arr, ncap, size)) == NULL)
+		return CLR_ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* add_report - keep a refused row's reason until its batch is done. */
+static int
+add_report(struct importer *im, unsigned long line, const char *why)
+{
+	size_t	 off = im->reasons.len;
+	int	 rc;
+
+	if ((rc = grow((void **)&im->reports, &im->capreports, im->nreports,
+	    sizeof(*im->reports))) != 0 ||
+	    (rc = buf_append(&im->reasons, why, strlen(why) + 1)) != 0)
+		return rc;
+	im->reports[im->nreports].line = line;
+	im->reports[im->nreports].why = off;
+	im->nreports++;
+	return 0;
+}
+
+/* put - copy an optional string into the arena; its offset or NOFIELD. */
+static int
+put(struct importer *im, const char *s, size_t *off)
+{
+	*off = NOFIELD;
+	if (s == NULL)
+		return 0;
+	*off = im->arena.len;
+	return buf_append(&im->arena, s, strlen(s) + 1);
+}
+
+/* add_row - queue a validated row for the batch. */
+static int
+add_row(struct importer *im, unsigned long line, const struct store_contact *c)
+{
+	struct pending	*p;
+	int		 rc;
+
+	if ((rc = grow((void **)&im->rows, &im->caprows, im->nrows,
+	    sizeof(*im->rows))) != 0)
+		return rc;
+	p = &im->rows[im->nrows];
+	p->line = line;
+	p->status = c->status;
+	if ((rc = put(im, c->email, &p->email)) != 0 ||
+	    (rc = put(im, c->first_name, &p->first_name)) != 0 ||
+	    (rc = put(im, c->last_name, &p->last_name)) != 0 ||
+	    (rc = put(im, c->locale, &p->locale)) != 0 ||
+	    (rc = put(im, c->attrs, &p->attrs)) != 0)
+		return rc;
+	im->nrows++;
+	return 0;
+}
+
+static int
+order_cmp(const void *a, const void *b)
+{
+	const struct order	*x = a, *y = b;
+	int			 c;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	if ((c = strcmp(x->email, y->email)) != 0)
+		return c;
+	return x->row->line < y->row->line ? -1 : x->row->line > y->row->line;
+}
+
+/* prefix - the first 8 bytes of s as a big-endian number (NUL-padded). */
+static uint64_t
+prefix(const char *s)
+{
+	uint64_t	 v = 0;
+	int		 i;
+
+	for (i = 0; i < 8; i++) {
+		v = (v << 8) | (unsigned char)*s;
+		if (*s != '\0')
+			s++;
+	}
+	return v;
+}
+
+static int
+report_cmp(const void *a, const void *b)
+{
+	const struct report	*x = a, *y = b;
+
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static const char *
+field(const struct importer *im, size_t off)
+{
+	return off == NOFIELD ? NULL : im->arena.data + off;
+}
+
+/*
+ * flush - apply the batch to the store in address order, then report its
+ * refused rows in line order. Sorting first makes the contacts' address
+ * index grow by appends instead of inserts at random places, the largest
+ * cost of a big import; rows of one address keep their file order, so a
+ * later row still wins a merge.
+ */
+static int
+flush(struct importer *im, struct store *st, struct import_stats *stats,
+    import_report_fn report, void *report_arg, struct clr_err *err)
+{
+	struct order			*order = NULL;
+	struct store_contact		 c;
+	enum store_import_outcome	 outcome;
+	size_t				 i;
+	int				 rc = 0;
+
+	if (im->nrows > 0 &&
+	    (order = clr_calloc(im->nrows, sizeof(*order))) == NULL) {
+		rc = clr_err_set(err, CLR_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < im->nrows; i++) {
+		order[i].email = im->arena.data + im->rows[i].email;
+		order[i].prefix = prefix(order[i].email);
+		order[i].row = &im->rows[i];
+	}
+	if (im->nrows > 1)
+		qsort(order, im->nrows, sizeof(*order), order_cmp);
+	for (i = 0; i < im->nrows; i++) {
+		const struct pending	*p = order[i].row;
+
+		c.email = order[i].email;
+		c.first_name = field(im, p->first_name);
+		c.last_name = field(im, p->last_name);
+		c.locale = field(im, p->locale);
+		c.attrs = field(im, p->attrs);
+		c.status = p->status;
+		if ((rc = store_import_row(st, &c, &outcome, err)) != 0)
+			goto out;
+		switch (outcome) {
+		case STORE_IMPORT_CREATED:
+			stats->imported++;
+			break;
+		case STORE_IMPORT_UPDATED:
+			stats->updated++;
+			break;
+		case STORE_IMPORT_UNCHANGED:
+			stats->unchanged++;
+			break;
+		case STORE_IMPORT_SUPPRESSED:
+			stats->skipped++;
+			if ((rc = add_report(im, p->line, "the address is "
+			    "suppressed: not imported")) != 0) {
+				rc = clr_err_set(err, rc, "out of memory");
+				goto out;
+			}
+			break;
+		}
+	}
+	if (im->nreports > 1)
+		qsort(im->reports, im->nreports, sizeof(*im->reports),
+		    report_cmp);
+	for (i = 0; report != NULL && i < im->nreports; i++)
+		report(report_arg, im->reports[i].line,
+		    im->reasons.data + im->reports[i].why);
+out:
+	clr_free(order);
+	im->nrows = 0;
+	im->nreports = 0;
+	buf_reset(&im->arena);
+	buf_reset(&im->reasons);
+	return rc;
 }
 
 /* read_header - map header names to roles; 0 or CLR_E* with err set. */
@@ -312,7 +536,6 @@ import_csv(struct store *st, csv_read_fn fn, void *rarg,
 	struct csv_reader		*r;
 	struct csv_record		 rec;
 	struct store_contact		 c;
-	enum store_import_outcome	 outcome;
 	char				 email[ADDR_MAX + 1], locale[16];
 	const char			*why;
 	int				 rc, header = 0;
@@ -321,6 +544,9 @@ import_csv(struct store *st, csv_read_fn fn, void *rarg,
 	memset(&im, 0, sizeof(im));
 	buf_init(&im.attrs, 1024 * 1024);
 	buf_init(&im.why, 1024);
+	/* The batch's cap: each byte of it also holds a row's strings. */
+	buf_init(&im.arena, IMPORT_BATCH_BYTES + 4 * 1024 * 1024);
+	buf_init(&im.reasons, SIZE_MAX / 4);
 	if ((r = csv_reader_new(fn, rarg, &copt)) == NULL) {
 		importer_free(&im);
 		return clr_err_set(err, CLR_ENOMEM, "out of memory");
@@ -349,29 +575,16 @@ import_csv(struct store *st, csv_read_fn fn, void *rarg,
 		    build_row(&im, &rec, &c, email, locale);
 		if (why != NULL) {
 			stats->skipped++;
-			if (report != NULL)
-				report(report_arg, rec.line, why);
-			continue;
-		}
-		if ((rc = store_import_row(st, &c, &outcome, err)) != 0)
+			rc = add_report(&im, rec.line, why);
+		} else
+			rc = add_row(&im, rec.line, &c);
+		if (rc != 0) {
+			rc = clr_err_set(err, rc, "out of memory");
 			goto fail;
-		switch (outcome) {
-		case STORE_IMPORT_CREATED:
-			stats->imported++;
-			break;
-		case STORE_IMPORT_UPDATED:
-			stats->updated++;
-			break;
-		case STORE_IMPORT_UNCHANGED:
-			stats->unchanged++;
-			break;
-		case STORE_IMPORT_SUPPRESSED:
-			stats->skipped++;
-			if (report != NULL)
-				report(report_arg, rec.line, "the address is "
-				    "suppressed: not imported");
-			break;
 		}
+		if (im.arena.len >= IMPORT_BATCH_BYTES &&
+		    (rc = flush(&im, st, stats, report, report_arg, err)) != 0)
+			goto fail;
 	}
 	if (rc < 0) {
 		rc = clr_err_set(err, rc, "reading the file: %s",
@@ -383,6 +596,8 @@ import_csv(struct store *st, csv_read_fn fn, void *rarg,
 		    "row");
 		goto fail;
 	}
+	if ((rc = flush(&im, st, stats, report, report_arg, err)) != 0)
+		goto fail;
 	rc = store_import_commit(st, err);
 	goto out;
 fail:

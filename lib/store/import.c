@@ -10,20 +10,25 @@
  * address is updated at most, never subscribed, and a list member who left
  * the list stays out of it.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_impl.h"
 #include "util/alloc.h"
+#include "util/buf.h"
 
+/*
+ * The statements of an import, in the order of import_stmt(). Each one's
+ * parameters are documented where it is bound.
+ */
 static const char *const import_sql[] = {
-	/* suppressed */
-	"SELECT 1 FROM suppressions WHERE email = ?1",
-	/* insert: RETURNING gives the id only when the row is new */
+	/* insert: changes() says whether the address was new */
 	"INSERT INTO contacts (email, first_name, last_name, locale, attrs,"
 	"  status, created_at, updated_at)"
-	" VALUES (?1, ?2, ?3, ?4, coalesce(json(?5), '{}'),"
+	" VALUES (?1, ?2, ?3, ?4, coalesce(?5, '{}'),"
 	"  coalesce(?6, 'active'), ?7, ?7)"
-	" ON CONFLICT (email) DO NOTHING RETURNING id",
+	" ON CONFLICT (email) DO NOTHING",
 	/* lookup */
 	"SELECT id, status FROM contacts WHERE email = ?1",
 	/* update: only when something would change, so updated_at is true */
@@ -41,21 +46,25 @@ static const char *const import_sql[] = {
 	"  locale IS NOT coalesce(?4, locale) OR"
 	"  (?5 IS NOT NULL AND attrs IS NOT json_patch(attrs, ?5)) OR"
 	"  (status = 'active' AND ?6 IS NOT NULL AND ?6 <> 'active'))",
-	/* subscribe: an existing membership, in or out, is left alone */
-	"INSERT INTO list_members (list_id, contact_id, status, source,"
-	"  subscribed_at) VALUES (?1, ?2, 'subscribed', ?3, ?4)"
-	" ON CONFLICT DO NOTHING",
+	/* subscribe: an existing membership, current or ended, stays as is */
+	"INSERT INTO list_members (contact_id, list_id, source_id,"
+	"  subscribed_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
 	/* consent: a live grant is kept with its original proof */
-	"INSERT INTO consents (contact_id, theme, granted_at, source)"
+	"INSERT INTO consents (contact_id, theme, granted_at, source_id)"
 	" VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
 };
+
+static int	created(struct store *, const struct store_contact *, int64_t,
+		    enum store_import_outcome *, struct clr_err *);
+static int	known(struct store *, const struct store_contact *, int,
+		    enum store_import_outcome *, struct clr_err *);
 
 static sqlite3_stmt **
 import_stmt(struct store__import *imp, size_t i)
 {
 	sqlite3_stmt	**v[] = {
-		&imp->suppressed, &imp->insert, &imp->lookup, &imp->update,
-		&imp->subscribe, &imp->consent
+		&imp->insert, &imp->lookup, &imp->update, &imp->subscribe,
+		&imp->consent
 	};
 
 	return v[i];
@@ -75,13 +84,153 @@ store_import_abort(struct store *st)
 		sqlite3_finalize(*import_stmt(imp, i));
 		*import_stmt(imp, i) = NULL;
 	}
+	sqlite3_finalize(imp->subscribe_many);
+	sqlite3_finalize(imp->consent_many);
+
 	for (i = 0; i < imp->nthemes; i++)
 		clr_free(imp->themes[i]);
 	clr_free(imp->themes);
-	clr_free(imp->source);
+	for (i = 0; i < imp->nsuppressed; i++)
+		clr_free(imp->suppressed[i]);
+	clr_free(imp->suppressed);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	memset(imp, 0, sizeof(*imp));
+}
+
+static int
+email_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* is_suppressed - whether the address is on the suppression list. */
+static int
+is_suppressed(const struct store__import *imp, const char *email)
+{
+	return imp->nsuppressed > 0 && bsearch(&email, imp->suppressed,
+	    imp->nsuppressed, sizeof(char *), email_cmp) != NULL;
+}
+
+/*
+ * load_suppressions - a sorted copy of the suppression list, looked up
+ * for every row: far cheaper than a statement per row, and the list is
+ * small next to the contacts. The import's transaction keeps it current.
+ */
+static int
+load_suppressions(struct store *st, struct clr_err *err)
+{
+	struct store__import	*imp = &st->imp;
+	sqlite3_stmt		*s = NULL;
+	size_t			 cap = 0;
+	char			**v;
+	int			 rc;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT email FROM suppressions"
+	    " ORDER BY email", -1, &s, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (imp->nsuppressed == cap) {
+			cap = cap ? cap * 2 : 256;
+			v = clr_reallocarray(imp->suppressed, cap, sizeof(*v));
+			if (v == NULL)
+				goto nomem;
+			imp->suppressed = v;
+		}
+		imp->suppressed[imp->nsuppressed] = clr_strdup((const char *)
+		    sqlite3_column_text(s, 0));
+		if (imp->suppressed[imp->nsuppressed] == NULL)
+			goto nomem;
+		imp->nsuppressed++;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store__fail(st, err, rc, "reading suppressions");
+	return 0;
+nomem:
+	sqlite3_finalize(s);
+	return clr_err_set(err, CLR_ENOMEM, "out of memory");
+}
+
+/*
+ * prepare_many - the multi-row statements of flush_created: ?1..?N are
+ * contact ids, then list (or theme), source and time.
+ */
+static int
+prepare_many(struct store *st, struct clr_err *err)
+{
+	struct store__import	*imp = &st->imp;
+	struct buf		 a = BUF_INITIALIZER(1 << 20);
+	struct buf		 b = BUF_INITIALIZER(1 << 20);
+	const int		 n = STORE_IMPORT_ROWS;
+	int			 i, rc = 0;
+
+	/*
+	 * ON CONFLICT DO NOTHING: a later row of the same address may have
+	 * subscribed its contact already, through the row-by-row path.
+	 */
+	buf_puts(&a, "INSERT INTO list_members (contact_id, list_id, "
+	    "source_id, subscribed_at) VALUES ");
+	buf_puts(&b, "INSERT INTO consents (contact_id, theme, granted_at, "
+	    "source_id) VALUES ");
+	for (i = 1; i <= n; i++) {
+		buf_printf(&a, "%s(?%d, ?%d, ?%d, ?%d)", i > 1 ? ", " : "",
+		    i, n + 1, n + 2, n + 3);
+		buf_printf(&b, "%s(?%d, ?%d, ?%d, ?%d)", i > 1 ? ", " : "",
+		    i, n + 3, n + 4, n + 2);
+	}
+	buf_puts(&a, " ON CONFLICT DO NOTHING");
+	buf_puts(&b, " ON CONFLICT DO NOTHING");
+
+	if (a.data == NULL || b.data == NULL) {
+		rc = clr_err_set(err, CLR_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = sqlite3_prepare_v3(st->db, a.data, (int)a.len,
+	    SQLITE_PREPARE_PERSISTENT, &imp->subscribe_many, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v3(st->db, b.data, (int)b.len,
+		    SQLITE_PREPARE_PERSISTENT, &imp->consent_many, NULL);
+
+	if (rc != SQLITE_OK) {
+		rc = store__fail(st, err, rc, "preparing the import");
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&a);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * name_id - the id of the row of table whose column is value, inserted
+ * if missing. table and column are constants of this file.
+ */
+static int
+name_id(struct store *st, const char *table, const char *column,
+    const char *value, int64_t *id, struct clr_err *err)
+{
+	sqlite3_stmt	*s = NULL;
+	char		 sql[200];
+	int		 rc;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO %s (%s, created_at)"
+	    " VALUES (?1, ?2) ON CONFLICT (%s) DO UPDATE SET %s = %s"
+	    " RETURNING id", table, column, column, column, column);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, value, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, st->imp.now);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			*id = sqlite3_column_int64(s, 0);
+		rc = sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
+		return store__fail(st, err, rc, table);
+	return 0;
 }
 
 int
@@ -89,7 +238,6 @@ store_import_begin(struct store *st, const struct store_import_params *p,
     struct clr_err *err)
 {
 	struct store__import	*imp = &st->imp;
-	sqlite3_stmt		*s = NULL;
 	size_t			 i;
 	int			 rc;
 
@@ -101,8 +249,7 @@ store_import_begin(struct store *st, const struct store_import_params *p,
 		return rc;
 	imp->active = 1;
 	imp->now = p->now;
-	if ((imp->source = clr_strdup(p->source)) == NULL ||
-	    (imp->themes = clr_calloc(p->nthemes + 1, sizeof(char *))) ==
+	if ((imp->themes = clr_calloc(p->nthemes + 1, sizeof(char *))) ==
 	    NULL) {
 		rc = clr_err_set(err, CLR_ENOMEM, "out of memory");
 		goto fail;
@@ -122,23 +269,22 @@ store_import_begin(struct store *st, const struct store_import_params *p,
 			goto fail;
 		}
 	}
-	/* The list: created on first use, then referred to by id. */
-	rc = sqlite3_prepare_v2(st->db, "INSERT INTO lists (name, created_at)"
-	    " VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET name = name"
-	    " RETURNING id", -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, p->list, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, p->now);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			imp->list_id = sqlite3_column_int64(s, 0);
-		rc = sqlite3_reset(s);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_OK) {
-		rc = store__fail(st, err, rc, "creating the list");
+	if ((rc = prepare_many(st, err)) != 0 ||
+	    (rc = load_suppressions(st, err)) != 0)
 		goto fail;
-	}
+	/* The list and the source: created on first use, then ids. */
+	if ((rc = name_id(st, "lists", "name", p->list, &imp->list_id,
+	    err)) != 0 || (rc = name_id(st, "sources", "text", p->source,
+	    &imp->source_id, err)) != 0)
+		goto fail;
+	sqlite3_bind_int64(imp->subscribe_many, STORE_IMPORT_ROWS + 1,
+	    imp->list_id);
+	sqlite3_bind_int64(imp->subscribe_many, STORE_IMPORT_ROWS + 2,
+	    imp->source_id);
+	sqlite3_bind_int64(imp->subscribe_many, STORE_IMPORT_ROWS + 3, p->now);
+	sqlite3_bind_int64(imp->consent_many, STORE_IMPORT_ROWS + 2,
+	    imp->source_id);
+	sqlite3_bind_int64(imp->consent_many, STORE_IMPORT_ROWS + 4, p->now);
 	return 0;
 fail:
 	store_import_abort(st);
@@ -172,9 +318,9 @@ membership(struct store *st, int64_t id, int *changed)
 	size_t			 i;
 	int			 rc;
 
-	sqlite3_bind_int64(imp->subscribe, 1, imp->list_id);
-	sqlite3_bind_int64(imp->subscribe, 2, id);
-	sqlite3_bind_text(imp->subscribe, 3, imp->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(imp->subscribe, 1, id);
+	sqlite3_bind_int64(imp->subscribe, 2, imp->list_id);
+	sqlite3_bind_int64(imp->subscribe, 3, imp->source_id);
 	sqlite3_bind_int64(imp->subscribe, 4, imp->now);
 	if ((rc = step_done(imp->subscribe)) != SQLITE_OK)
 		return rc;
@@ -185,8 +331,7 @@ membership(struct store *st, int64_t id, int *changed)
 		sqlite3_bind_text(imp->consent, 2, imp->themes[i], -1,
 		    SQLITE_STATIC);
 		sqlite3_bind_int64(imp->consent, 3, imp->now);
-		sqlite3_bind_text(imp->consent, 4, imp->source, -1,
-		    SQLITE_STATIC);
+		sqlite3_bind_int64(imp->consent, 4, imp->source_id);
 		if ((rc = step_done(imp->consent)) != SQLITE_OK)
 			return rc;
 		if (sqlite3_changes(st->db) > 0)
@@ -195,52 +340,113 @@ membership(struct store *st, int64_t id, int *changed)
 	return SQLITE_OK;
 }
 
+/*
+ * flush_created - subscribe the contacts created since the last flush and
+ * record their consents, STORE_IMPORT_ROWS at a time: new contacts have no
+ * membership or consent that could conflict, and one statement per batch
+ * costs far less than one per row.
+ */
+static int
+flush_created(struct store *st)
+{
+	struct store__import	*imp = &st->imp;
+	size_t			 i, t;
+	int			 rc;
+
+	if (imp->ncreated == STORE_IMPORT_ROWS) {
+		for (i = 0; i < STORE_IMPORT_ROWS; i++)
+			sqlite3_bind_int64(imp->subscribe_many, (int)i + 1,
+			    imp->created[i]);
+		if ((rc = step_done(imp->subscribe_many)) != SQLITE_OK)
+			return rc;
+		for (t = 0; t < imp->nthemes; t++) {
+			for (i = 0; i < STORE_IMPORT_ROWS; i++)
+				sqlite3_bind_int64(imp->consent_many,
+				    (int)i + 1, imp->created[i]);
+			sqlite3_bind_text(imp->consent_many,
+			    STORE_IMPORT_ROWS + 3, imp->themes[t], -1,
+			    SQLITE_STATIC);
+			if ((rc = step_done(imp->consent_many)) != SQLITE_OK)
+				return rc;
+		}
+	} else {
+		/* The remainder, at the end: row by row. */
+		for (i = 0; i < imp->ncreated; i++) {
+			int	 changed;
+
+			if ((rc = membership(st, imp->created[i], &changed)) !=
+			    SQLITE_OK)
+				return rc;
+		}
+	}
+	imp->ncreated = 0;
+	return SQLITE_OK;
+}
+
 int
 store_import_row(struct store *st, const struct store_contact *c,
     enum store_import_outcome *out, struct clr_err *err)
 {
 	struct store__import	*imp = &st->imp;
+	sqlite3_stmt		*s = imp->insert;
 	int64_t			 id = 0;
-	int			 rc, suppressed, active, changed = 0;
+	int			 rc, suppressed;
 
 	if (!imp->active)
 		return clr_err_set(err, CLR_EINVAL, "no import in progress");
 
-	sqlite3_bind_text(imp->suppressed, 1, c->email, -1, SQLITE_STATIC);
-	rc = sqlite3_step(imp->suppressed);
-	suppressed = rc == SQLITE_ROW;
-	sqlite3_reset(imp->suppressed);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store__fail(st, err, rc, "checking suppressions");
+	suppressed = is_suppressed(imp, c->email);
 
-	/* New address: one statement does it, the common case. */
-	if (!suppressed) {
-		sqlite3_stmt	*s = imp->insert;
+	/* A new address: one statement does it, the common case. */
+	if (suppressed)
+		goto known;
+	sqlite3_bind_text(s, 1, c->email, -1, SQLITE_STATIC);
+	bind_opt(s, 2, c->first_name);
+	bind_opt(s, 3, c->last_name);
+	bind_opt(s, 4, c->locale);
+	bind_opt(s, 5, c->attrs);
+	bind_opt(s, 6, c->status);
+	sqlite3_bind_int64(s, 7, imp->now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE && sqlite3_changes(st->db) > 0)
+		id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store__fail(st, err, rc, "adding a contact");
+	if (id != 0)
+		return created(st, c, id, out, err);
+known:
+	return known(st, c, suppressed, out, err);
+}
 
-		sqlite3_bind_text(s, 1, c->email, -1, SQLITE_STATIC);
-		bind_opt(s, 2, c->first_name);
-		bind_opt(s, 3, c->last_name);
-		bind_opt(s, 4, c->locale);
-		bind_opt(s, 5, c->attrs);
-		bind_opt(s, 6, c->status);
-		sqlite3_bind_int64(s, 7, imp->now);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW)
-			id = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return store__fail(st, err, rc, "adding a contact");
-		if (id != 0) {
-			if (c->status == NULL &&
-			    (rc = membership(st, id, &changed)) != SQLITE_OK)
-				return store__fail(st, err, rc,
-				    "subscribing a contact");
-			*out = STORE_IMPORT_CREATED;
-			return 0;
-		}
+/* created - a row made a new contact: queue its subscription. */
+static int
+created(struct store *st, const struct store_contact *c, int64_t id,
+    enum store_import_outcome *out, struct clr_err *err)
+{
+	struct store__import	*imp = &st->imp;
+	int			 rc;
+
+	if (c->status == NULL) {
+		imp->created[imp->ncreated++] = id;
+		if (imp->ncreated == STORE_IMPORT_ROWS &&
+		    (rc = flush_created(st)) != SQLITE_OK)
+			return store__fail(st, err, rc, "subscribing contacts");
 	}
+	*out = STORE_IMPORT_CREATED;
+	return 0;
+}
 
-	/* Known address: update what the row brings, if anything. */
+/* known - a row whose address is a contact already, or suppressed. */
+static int
+known(struct store *st, const struct store_contact *c, int suppressed,
+    enum store_import_outcome *out, struct clr_err *err)
+{
+	struct store__import	*imp = &st->imp;
+	int64_t			 id = 0;
+	int			 rc, active = 0, changed = 0;
+
+	/* A known or a suppressed address. */
 	sqlite3_bind_text(imp->lookup, 1, c->email, -1, SQLITE_STATIC);
 	rc = sqlite3_step(imp->lookup);
 	if (rc == SQLITE_ROW) {
@@ -282,6 +488,11 @@ store_import_commit(struct store *st, struct clr_err *err)
 
 	if (!st->imp.active)
 		return clr_err_set(err, CLR_EINVAL, "no import in progress");
+	if ((rc = flush_created(st)) != SQLITE_OK) {
+		rc = store__fail(st, err, rc, "subscribing contacts");
+		store_import_abort(st);
+		return rc;
+	}
 	rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		rc = store__fail(st, err, rc, "committing the import");

@@ -8,7 +8,9 @@
  *
  * Conventions: times are INTEGER seconds since the epoch (UTC); states are
  * TEXT with a CHECK listing their values, so a row can never hold a state
- * the code does not know; e-mail addresses are stored normalised
+ * the code does not know. The CHECKs are chains of '=' joined by OR, not
+ * "IN (...)": SQLite builds an ephemeral b-tree for an IN list on every
+ * row it checks, which once cost a quarter of an import's time; e-mail addresses are stored normalised
  * (addr_normalize: lower-case A-label domain), so UNIQUE compares them the
  * way mail does.
  */
@@ -24,8 +26,9 @@ const struct store__migration store__migrations[] = {
 	"  last_name   TEXT,"
 	"  locale      TEXT,"
 	"  attrs       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(attrs)),"
-	"  status      TEXT NOT NULL DEFAULT 'active' CHECK (status IN"
-	"                ('active', 'unsubscribed', 'bounced', 'complained')),"
+	"  status      TEXT NOT NULL DEFAULT 'active' CHECK (status = 'active'"
+	"                OR status = 'unsubscribed' OR status = 'bounced'"
+	"                OR status = 'complained'),"
 	"  created_at  INTEGER NOT NULL,"
 	"  updated_at  INTEGER NOT NULL"
 	");"
@@ -34,19 +37,32 @@ const struct store__migration store__migrations[] = {
 	"  name        TEXT NOT NULL UNIQUE,"
 	"  created_at  INTEGER NOT NULL"
 	");"
-	/* One row per (list, contact); unsubscribing keeps the row. */
+	/*
+	 * Where a subscription or a consent came from ("petition: stop aux
+	 * expulsions", "CRM export 2026-11"): the proof, stored once and
+	 * referred to by id from every row it covers.
+	 */
+	"CREATE TABLE sources ("
+	"  id          INTEGER PRIMARY KEY,"
+	"  text        TEXT NOT NULL UNIQUE,"
+	"  created_at  INTEGER NOT NULL"
+	");"
+	/*
+	 * One row per (contact, list), subscribed while unsubscribed_at is
+	 * NULL; leaving keeps the row, so nothing re-subscribes by accident.
+	 * Keyed by contact first: an import appends, and erasing a contact
+	 * finds its rows without a second index. Segments probe it per
+	 * contact.
+	 */
 	"CREATE TABLE list_members ("
-	"  list_id     INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
 	"  contact_id  INTEGER NOT NULL REFERENCES contacts(id)"
 	"                ON DELETE CASCADE,"
-	"  status      TEXT NOT NULL CHECK (status IN"
-	"                ('subscribed', 'unsubscribed')),"
-	"  source      TEXT,"
+	"  list_id     INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,"
+	"  source_id   INTEGER NOT NULL REFERENCES sources(id),"
 	"  subscribed_at   INTEGER NOT NULL,"
 	"  unsubscribed_at INTEGER,"
-	"  PRIMARY KEY (list_id, contact_id)"
+	"  PRIMARY KEY (contact_id, list_id)"
 	") WITHOUT ROWID;"
-	"CREATE INDEX list_members_contact ON list_members(contact_id);"
 	/*
 	 * Proof of consent: a grant is never deleted, only revoked, so the
 	 * history of what someone agreed to, when and how, stays provable.
@@ -58,7 +74,7 @@ const struct store__migration store__migrations[] = {
 	"                ON DELETE CASCADE,"
 	"  theme       TEXT NOT NULL,"
 	"  granted_at  INTEGER NOT NULL,"
-	"  source      TEXT NOT NULL,"
+	"  source_id   INTEGER NOT NULL REFERENCES sources(id),"
 	"  revoked_at  INTEGER"
 	");"
 	"CREATE UNIQUE INDEX consents_live ON consents(contact_id, theme)"
@@ -78,9 +94,9 @@ const struct store__migration store__migrations[] = {
 	"  id          INTEGER PRIMARY KEY,"
 	"  name        TEXT NOT NULL,"
 	"  segment     TEXT NOT NULL,"
-	"  state       TEXT NOT NULL CHECK (state IN"
-	"                ('scheduled', 'running', 'paused', 'done',"
-	"                 'cancelled')),"
+	"  state       TEXT NOT NULL CHECK (state = 'scheduled'"
+	"                OR state = 'running' OR state = 'paused'"
+	"                OR state = 'done' OR state = 'cancelled'),"
 	"  created_at  INTEGER NOT NULL,"
 	"  started_at  INTEGER,"
 	"  finished_at INTEGER"
@@ -91,9 +107,10 @@ const struct store__migration store__migrations[] = {
 	"  campaign_id INTEGER NOT NULL REFERENCES campaigns(id)"
 	"                ON DELETE CASCADE,"
 	"  contact_id  INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
-	"  state       TEXT NOT NULL CHECK (state IN"
-	"                ('pending', 'sending', 'sent', 'deferred', 'bounced',"
-	"                 'failed', 'skipped')),"
+	"  state       TEXT NOT NULL CHECK (state = 'pending'"
+	"                OR state = 'sending' OR state = 'sent'"
+	"                OR state = 'deferred' OR state = 'bounced'"
+	"                OR state = 'failed' OR state = 'skipped'),"
 	"  attempts    INTEGER NOT NULL DEFAULT 0,"
 	"  next_attempt_at INTEGER,"
 	"  last_code   INTEGER,"

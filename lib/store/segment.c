@@ -248,18 +248,19 @@ store_segment_sql(const struct store_segment_def *def,
 		break;
 	}
 	/*
-	 * Drive from the list memberships (a covering index scan), then
-	 * probe consent and suppression per candidate.
+	 * One pass over the contacts, each candidate probed in list_members
+	 * (its primary key starts with the contact), consents and
+	 * suppressions. The list names become ids once, in the subquery.
 	 */
-	rc = rc ? rc : buf_puts(out, "\nWHERE contacts.id IN (SELECT "
-	    "m.contact_id FROM list_members AS m JOIN lists AS l ON l.id = "
-	    "m.list_id WHERE m.status = 'subscribed' AND l.name IN (");
+	rc = rc ? rc : buf_puts(out, "\nWHERE contacts.status = 'active'\n"
+	    "  AND EXISTS (SELECT 1 FROM list_members AS m WHERE m.contact_id = "
+	    "contacts.id AND m.list_id IN (SELECT id FROM lists WHERE name IN (");
 	for (i = 0; rc == 0 && i < def->nlists; i++) {
 		if (i > 0)
 			rc = buf_puts(out, ", ");
 		rc = rc ? rc : put_quoted(out, def->lists[i]);
 	}
-	rc = rc ? rc : buf_puts(out, "))\n  AND contacts.status = 'active'\n"
+	rc = rc ? rc : buf_puts(out, ")) AND m.unsubscribed_at IS NULL)\n"
 	    "  AND EXISTS (SELECT 1 FROM consents AS k WHERE k.contact_id = "
 	    "contacts.id AND k.theme = ");
 	rc = rc ? rc : put_quoted(out, def->theme);

@@ -36,6 +36,14 @@ struct store_options {
 	int		 target_version;	/* tests: migrate only this far */
 };
 
+/*
+ * Configure the SQLite library for clarion's use, once, at the start of a
+ * program and before any thread uses the store: it turns off SQLite's
+ * memory statistics, whose mutex every allocation would take. Calling it
+ * is optional (the store works without it) and it may be called again.
+ */
+void		 store_library_init(void);
+
 /* The schema version this build writes (the last migration's number). */
 int		 store_schema_latest(void);
 

@@ -9,20 +9,28 @@
 
 #include "store.h"
 
+/* Contacts created by an import are subscribed this many at a time. */
+#define STORE_IMPORT_ROWS	128
+
 /* Statements of an import in progress, prepared once per import. */
 struct store__import {
 	int		 active;
 	int64_t		 list_id;
+	int64_t		 source_id;	/* sources row of params.source */
 	char		**themes;
 	size_t		 nthemes;
-	char		*source;
 	int64_t		 now;
-	sqlite3_stmt	*suppressed;
+	char		**suppressed;	/* sorted copy of the list */
+	size_t		 nsuppressed;
 	sqlite3_stmt	*insert;
 	sqlite3_stmt	*lookup;
 	sqlite3_stmt	*update;
 	sqlite3_stmt	*subscribe;
 	sqlite3_stmt	*consent;
+	sqlite3_stmt	*subscribe_many;	/* STORE_IMPORT_ROWS at once */
+	sqlite3_stmt	*consent_many;
+	int64_t		 created[STORE_IMPORT_ROWS];	/* to subscribe */
+	size_t		 ncreated;
 };
 
 struct store {

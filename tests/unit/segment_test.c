@@ -132,7 +132,7 @@ test_sql_shape(void **state)
 	assert_int_equal(store_segment_sql(&def, STORE_SEGMENT_COUNT, 0, &b),
 	    0);
 	/* Names are quoted as SQL strings, quotes doubled. */
-	assert_non_null(strstr(b.data, "l.name IN ('a', 'b''c')"));
+	assert_non_null(strstr(b.data, "WHERE name IN ('a', 'b''c')"));
 	assert_non_null(strstr(b.data, "k.theme = 't''x'"));
 	/* The clause sits on its own lines, in its own parentheses. */
 	assert_non_null(strstr(b.data, "AND (\nlocale = 'fr'\n)"));
@@ -226,7 +226,7 @@ test_eligibility(void **state)
 	    " VALUES ('suppressed@example.org', 'manual', 1);"
 	    "UPDATE consents SET revoked_at = 2 WHERE contact_id ="
 	    " (SELECT id FROM contacts WHERE email = 'revoked@example.org');"
-	    "UPDATE list_members SET status = 'unsubscribed' WHERE contact_id ="
+	    "UPDATE list_members SET unsubscribed_at = 3 WHERE contact_id ="
 	    " (SELECT id FROM contacts WHERE email = 'left@example.org')");
 	st = store_open(db, NULL, &err);
 	assert_non_null(st);
