@@ -18,17 +18,13 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
-static void	*failing_malloc(size_t);
-static void	*failing_realloc(void *, size_t);
-static void	 failing_free(void *);
-static void	 fail_after(long);
-static int	 restore_allocator(void **);
 static void	 assert_buf_sane(const struct buf *);
 
 static void	 test_initializer(void **);
@@ -48,54 +44,6 @@ static void	 test_enomem_steal(void **);
 static void	 test_enomem_every_step(void **);
 
 /* The failing allocator: succeeds budget times, then returns NULL. */
-static long	 alloc_budget = -1;	/* < 0: never fail */
-static long	 alloc_calls;		/* malloc and realloc calls seen */
-
-static void *
-failing_malloc(size_t n)
-{
-	alloc_calls++;
-	if (alloc_budget >= 0 && alloc_calls > alloc_budget)
-		return NULL;
-	return malloc(n);
-}
-
-static void *
-failing_realloc(void *p, size_t n)
-{
-	alloc_calls++;
-	if (alloc_budget >= 0 && alloc_calls > alloc_budget)
-		return NULL;
-	return realloc(p, n);
-}
-
-static void
-failing_free(void *p)
-{
-	free(p);
-}
-
-/* fail_after - install the failing allocator; n < 0 counts calls only. */
-static void
-fail_after(long n)
-{
-	static const struct clr_allocator a = {
-		failing_malloc, failing_realloc, failing_free
-	};
-
-	alloc_budget = n;
-	alloc_calls = 0;
-	clr_set_allocator(&a);
-}
-
-static int
-restore_allocator(void **state)
-{
-	clr_set_allocator(NULL);
-	alloc_budget = -1;
-	return 0;
-}
-
 /* assert_buf_sane - the invariants of buf.h hold for b. */
 static void
 assert_buf_sane(const struct buf *b)
@@ -185,13 +133,13 @@ test_growth_amortised(void **state)
 	struct buf	 b;
 	size_t		 i;
 
-	fail_after(-1);
+	test_fail_after(-1);
 	buf_init(&b, 1 << 20);
 	for (i = 0; i < 1 << 20; i++)
 		assert_int_equal(buf_putc(&b, 'x'), 0);
 	assert_int_equal(b.len, 1 << 20);
 	assert_int_equal(b.cap, (1 << 20) + 1);
-	assert_true(alloc_calls <= 20);
+	assert_true(test_alloc_calls() <= 20);
 	assert_buf_sane(&b);
 	assert_int_equal(buf_putc(&b, 'x'), CLR_ETOOBIG);
 	assert_int_equal(b.len, 1 << 20);
@@ -485,7 +433,7 @@ test_enomem_first(void **state)
 {
 	struct buf	 b = BUF_INITIALIZER(100);
 
-	fail_after(0);
+	test_fail_after(0);
 	assert_int_equal(buf_puts(&b, "abc"), CLR_ENOMEM);
 	assert_null(b.data);
 	assert_int_equal(b.len, 0);
@@ -506,9 +454,9 @@ test_enomem_growth(void **state)
 	char		 big[200];
 
 	memset(big, 'z', sizeof(big));
-	fail_after(1);
+	test_fail_after(1);
 	assert_int_equal(buf_puts(&b, "first"), 0);
-	assert_int_equal(alloc_calls, 1);
+	assert_int_equal(test_alloc_calls(), 1);
 	assert_int_equal(buf_append(&b, big, sizeof(big)), CLR_ENOMEM);
 	assert_int_equal(b.len, 5);
 	assert_string_equal(b.data, "first");
@@ -526,13 +474,13 @@ test_enomem_steal(void **state)
 {
 	struct buf	 b = BUF_INITIALIZER(100);
 
-	fail_after(0);
+	test_fail_after(0);
 	assert_null(buf_steal(&b));
 	assert_null(b.data);
-	restore_allocator(NULL);
+	test_restore_allocator(NULL);
 	/* With data already there, stealing allocates nothing. */
 	assert_int_equal(buf_puts(&b, "kept"), 0);
-	fail_after(0);
+	test_fail_after(0);
 	{
 		char	*p = buf_steal(&b);
 
@@ -540,7 +488,7 @@ test_enomem_steal(void **state)
 		assert_string_equal(p, "kept");
 		clr_free(p);
 	}
-	assert_int_equal(alloc_calls, 0);
+	assert_int_equal(test_alloc_calls(), 0);
 }
 
 /*
@@ -563,7 +511,7 @@ test_enomem_every_step(void **state)
 		size_t		 elen = 0, i;
 		int		 rc, hit = 0;
 
-		fail_after(n);
+		test_fail_after(n);
 		for (i = 0; i < 40; i++) {
 			char	 chunk[100];
 			size_t	 clen;
@@ -588,7 +536,7 @@ test_enomem_every_step(void **state)
 		}
 		failed_any |= hit;
 		buf_free(&b);
-		restore_allocator(NULL);
+		test_restore_allocator(NULL);
 	}
 	assert_true(failed_any);
 }
@@ -600,24 +548,24 @@ main(void)
 		cmocka_unit_test(test_initializer),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test_teardown(test_growth_amortised,
-		    restore_allocator),
+		    test_restore_allocator),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_cap_huge),
 		cmocka_unit_test(test_initializer_huge),
 		cmocka_unit_test(test_printf),
 		cmocka_unit_test(test_printf_cap),
-		cmocka_unit_test_teardown(test_steal, restore_allocator),
+		cmocka_unit_test_teardown(test_steal, test_restore_allocator),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_putc),
 		cmocka_unit_test_teardown(test_enomem_first,
-		    restore_allocator),
+		    test_restore_allocator),
 		cmocka_unit_test_teardown(test_enomem_growth,
-		    restore_allocator),
+		    test_restore_allocator),
 		cmocka_unit_test_teardown(test_enomem_steal,
-		    restore_allocator),
+		    test_restore_allocator),
 		cmocka_unit_test_teardown(test_enomem_every_step,
-		    restore_allocator),
+		    test_restore_allocator),
 	};
 
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);

@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/csv.h"
@@ -76,9 +77,6 @@ static void	 read_as(const char *, size_t, const struct csv_options *,
 static void	 check_all_feeds(const char *, const char *, size_t,
 		    const struct csv_options *, const char *, int);
 static char	*repeat(char, size_t);
-static void	*failing_malloc(size_t);
-static void	*failing_realloc(void *, size_t);
-static int	 restore_allocator(void **);
 
 static void	 test_cases(void **);
 static void	 test_window_far_too_long(void **);
@@ -657,33 +655,6 @@ test_field_editable(void **state)
 	csv_reader_free(r);
 }
 
-static long	 alloc_budget = -1;
-static long	 alloc_calls;
-
-static void *
-failing_malloc(size_t n)
-{
-	if (alloc_budget >= 0 && alloc_calls++ >= alloc_budget)
-		return NULL;
-	return malloc(n);
-}
-
-static void *
-failing_realloc(void *p, size_t n)
-{
-	if (alloc_budget >= 0 && alloc_calls++ >= alloc_budget)
-		return NULL;
-	return realloc(p, n);
-}
-
-static int
-restore_allocator(void **state)
-{
-	clr_set_allocator(NULL);
-	alloc_budget = -1;
-	return 0;
-}
-
 /*
  * Fail the n-th allocation for each n: the reader is not created, or
  * csv_read() fails with CLR_ENOMEM, or every record comes out right.
@@ -691,9 +662,6 @@ restore_allocator(void **state)
 static void
 test_enomem(void **state)
 {
-	static const struct clr_allocator	 a = {
-		failing_malloc, failing_realloc, free
-	};
 	static const char	 input[] =
 	    "name,email\n\"Doe, J\",j@example.org\n\"multi\nline\",x\n";
 	static const char	 want[] =
@@ -710,9 +678,7 @@ test_enomem(void **state)
 		/* out is allocated before the failing allocator is on. */
 		buf_init(&out, 1 * MiB);
 		assert_int_equal(buf_reserve(&out, 4096), 0);
-		alloc_calls = 0;
-		alloc_budget = n;
-		clr_set_allocator(&a);
+		test_fail_after(n);
 		r = csv_reader_new_mem(input, sizeof(input) - 1, NULL);
 		if (r == NULL) {
 			failed++;
@@ -727,7 +693,7 @@ test_enomem(void **state)
 			}
 			csv_reader_free(r);
 		}
-		restore_allocator(NULL);
+		test_restore_allocator(NULL);
 		buf_free(&out);
 	}
 	assert_true(completed > 0);
@@ -748,7 +714,7 @@ main(void)
 		cmocka_unit_test(test_options_copied),
 		cmocka_unit_test(test_eof_repeats),
 		cmocka_unit_test(test_field_editable),
-		cmocka_unit_test_teardown(test_enomem, restore_allocator),
+		cmocka_unit_test_teardown(test_enomem, test_restore_allocator),
 	};
 
 	return cmocka_run_group_tests_name("csv", tests, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -20,34 +21,12 @@
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 #define S(lit)		lit, sizeof(lit) - 1	/* a literal and its length */
 
-static void	*null_malloc(size_t);
-static void	*null_realloc(void *, size_t);
-static int	 restore_allocator(void **);
 
 static void	 test_escape(void **);
 static void	 test_all_bytes(void **);
 static void	 test_appends(void **);
 static void	 test_cap(void **);
 static void	 test_enomem(void **);
-
-static void *
-null_malloc(size_t n)
-{
-	return NULL;
-}
-
-static void *
-null_realloc(void *p, size_t n)
-{
-	return NULL;
-}
-
-static int
-restore_allocator(void **state)
-{
-	clr_set_allocator(NULL);
-	return 0;
-}
 
 static void
 test_escape(void **state)
@@ -192,12 +171,9 @@ test_cap(void **state)
 static void
 test_enomem(void **state)
 {
-	static const struct clr_allocator	 a = {
-		null_malloc, null_realloc, free
-	};
-	struct buf				 b = BUF_INITIALIZER(1024);
+	struct buf	 b = BUF_INITIALIZER(1024);
 
-	clr_set_allocator(&a);
+	test_fail_after(0);
 	assert_int_equal(json_put_string(&b, "x", 1), CLR_ENOMEM);
 	assert_null(b.data);
 }
@@ -210,7 +186,7 @@ main(void)
 		cmocka_unit_test(test_all_bytes),
 		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_cap),
-		cmocka_unit_test_teardown(test_enomem, restore_allocator),
+		cmocka_unit_test_teardown(test_enomem, test_restore_allocator),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

@@ -2,8 +2,9 @@
 /*
  * tests/unit/testutil.h - helpers shared by the unit tests (header only)
  *
- * A private temporary folder per test process, and direct SQLite access to
- * a store's file for fixtures and for checking what the store wrote.
+ * A private temporary folder per test process, an allocator that fails on
+ * demand, and direct SQLite access to a store's file for fixtures and for
+ * checking what the store wrote.
  */
 #ifndef CLARION_TESTS_TESTUTIL_H
 #define CLARION_TESTS_TESTUTIL_H
@@ -16,6 +17,8 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+
+#include "util/alloc.h"
 
 static char test_dir[PATH_MAX];
 
@@ -64,6 +67,66 @@ test_tmp_clean(void)
 	closedir(d);
 	rmdir(test_dir);
 	test_dir[0] = '\0';
+}
+
+/*
+ * A failing allocator: test_fail_after(n) lets n malloc/realloc calls
+ * through and fails every one after (n < 0: none fails, calls are only
+ * counted); test_alloc_calls() is the count so far. Tests that use it
+ * restore libc's allocator with test_restore_allocator, as a cmocka
+ * teardown or directly.
+ */
+static inline long *
+test__alloc_state(void)
+{
+	static long	 state[2] = { -1, 0 };	/* budget, calls */
+
+	return state;
+}
+
+static inline void *
+test__failing_malloc(size_t n)
+{
+	long	*s = test__alloc_state();
+
+	s[1]++;
+	return s[0] >= 0 && s[1] > s[0] ? NULL : malloc(n);
+}
+
+static inline void *
+test__failing_realloc(void *p, size_t n)
+{
+	long	*s = test__alloc_state();
+
+	s[1]++;
+	return s[0] >= 0 && s[1] > s[0] ? NULL : realloc(p, n);
+}
+
+static inline void
+test_fail_after(long n)
+{
+	static const struct clr_allocator a = {
+		test__failing_malloc, test__failing_realloc, free
+	};
+
+	test__alloc_state()[0] = n;
+	test__alloc_state()[1] = 0;
+	clr_set_allocator(&a);
+}
+
+static inline long
+test_alloc_calls(void)
+{
+	return test__alloc_state()[1];
+}
+
+static inline int
+test_restore_allocator(void **state)
+{
+	(void)state;
+	clr_set_allocator(NULL);
+	test__alloc_state()[0] = -1;
+	return 0;
 }
 
 /* Run SQL on a database file; aborts the test on error. */
