@@ -303,6 +303,25 @@ settings(const struct ynode *val)
 	return config__ynode_is_null(val) ? &empty_map : val;
 }
 
+/*
+ * entry_start - what every entry of a section does first: take its name
+ * and position, check its keys against allowed, and name it for messages
+ * ("list \"news\"") in where. *val becomes its mapping of settings.
+ */
+static int
+entry_start(struct vctx *v, const char *kind, const struct ynode *key,
+    const struct ynode **val, const char *const allowed[], char *where,
+    size_t wsize, char **name, struct config_mark *mark)
+{
+	*val = settings(*val);
+	*mark = key->mark;
+	if ((*name = clr_strdup(key->str)) == NULL)
+		return -1;
+	snprintf(where, wsize, "%s \"%s\"", kind, key->str);
+	check_keys(v, *val, allowed, where);
+	return 0;
+}
+
 static int
 parse_list(struct vctx *v, const struct ynode *key, const struct ynode *val,
     void *elem)
@@ -310,12 +329,9 @@ parse_list(struct vctx *v, const struct ynode *key, const struct ynode *val,
 	struct config_list	*l = elem;
 	char			 where[NAME_MAX_LEN + 16];
 
-	val = settings(val);
-	l->mark = key->mark;
-	if ((l->name = clr_strdup(key->str)) == NULL)
+	if (entry_start(v, "list", key, &val, list_keys, where, sizeof(where),
+	    &l->name, &l->mark) != 0)
 		return -1;
-	snprintf(where, sizeof(where), "list \"%s\"", key->str);
-	check_keys(v, val, list_keys, where);
 	return get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
 	    where, &l->description, NULL);
 }
@@ -327,12 +343,9 @@ parse_theme(struct vctx *v, const struct ynode *key, const struct ynode *val,
 	struct config_theme	*t = elem;
 	char			 where[NAME_MAX_LEN + 16];
 
-	val = settings(val);
-	t->mark = key->mark;
-	if ((t->name = clr_strdup(key->str)) == NULL)
+	if (entry_start(v, "theme", key, &val, theme_keys, where,
+	    sizeof(where), &t->name, &t->mark) != 0)
 		return -1;
-	snprintf(where, sizeof(where), "theme \"%s\"", key->str);
-	check_keys(v, val, theme_keys, where);
 	return get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
 	    where, &t->description, NULL);
 }
@@ -345,12 +358,9 @@ parse_sender(struct vctx *v, const struct ynode *key, const struct ynode *val,
 	char			 where[NAME_MAX_LEN + 16];
 	int			 rc = 0;
 
-	val = settings(val);
-	s->mark = key->mark;
-	if ((s->name = clr_strdup(key->str)) == NULL)
+	if (entry_start(v, "sender", key, &val, sender_keys, where,
+	    sizeof(where), &s->name, &s->mark) != 0)
 		return -1;
-	snprintf(where, sizeof(where), "sender \"%s\"", key->str);
-	check_keys(v, val, sender_keys, where);
 	if (get_str(v, val, &key->mark, "name", 0, DISPLAY_NAME_MAX, where,
 	    &s->display_name, NULL) != 0)
 		rc = -1;
@@ -373,12 +383,9 @@ parse_segment(struct vctx *v, const struct ynode *key, const struct ynode *val,
 	size_t			 i, j;
 	int			 rc = 0;
 
-	val = settings(val);
-	g->mark = key->mark;
-	if ((g->name = clr_strdup(key->str)) == NULL)
+	if (entry_start(v, "segment", key, &val, segment_keys, where,
+	    sizeof(where), &g->name, &g->mark) != 0)
 		return -1;
-	snprintf(where, sizeof(where), "segment \"%s\"", key->str);
-	check_keys(v, val, segment_keys, where);
 	if (get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
 	    where, &g->description, NULL) != 0)
 		rc = -1;
