@@ -1,7 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * import/import.c - CSV rows -> validated contacts -> store
+ *
+ * Two threads share an import. The reader (a thread of its own) reads the
+ * CSV, validates each row and collects the good ones in a batch of
+ * IMPORT_BATCH_BYTES, which it sorts by address; the writer (the caller's
+ * thread, the only one to touch the store) applies each batch and reports
+ * its refused rows in line order. There are two batches, so the reader
+ * fills one while the writer applies the other: on two cores, reading and
+ * checking cost almost nothing on top of storing.
+ *
+ * Either side can fail. The reader's failure (a bad header, a read error,
+ * no memory) travels with the batch it was filling; the writer's stops the
+ * reader at its next row. The store transaction is the writer's, so a
+ * failure anywhere rolls everything back.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,23 +54,23 @@ struct column {
 	char			*name;		/* as written, trimmed */
 };
 
-/* A validated row waiting in the batch: offsets into the arena. */
+/* A validated row waiting in its batch: offsets into the arena. */
 struct pending {
 	unsigned long		 line;
 	size_t			 email, first_name, last_name, locale, attrs;
 	const char		*status;	/* static, or NULL */
 };
 
-/* A refused row, reported once its batch is done, in line order. */
+/* A refused row, reported once its batch is applied, in line order. */
 struct report {
 	unsigned long		 line;
 	size_t			 why;		/* offset in reasons */
 };
 
 /*
- * The key rows are applied in: the address, then the file's order. The
- * first 8 bytes of the address, big-endian, settle most comparisons
- * without touching the strings.
+ * The order rows are applied in: by address, then by line. The first 8
+ * bytes of the address, big-endian, settle most comparisons without
+ * touching the strings.
  */
 struct order {
 	uint64_t		 prefix;
@@ -64,19 +78,41 @@ struct order {
 	const struct pending	*row;
 };
 
-struct importer {
+/* A batch: filled and sorted by the reader, applied by the writer. */
+struct batch {
+	struct buf		 arena;		/* strings of the rows */
+	struct pending		*rows;
+	size_t			 nrows, caprows;
+	struct order		*order;		/* rows, sorted */
+	struct buf		 reasons;	/* texts of the reports */
+	struct report		*reports;
+	size_t			 nreports, capreports;
+	uint64_t		 read;		/* data rows read */
+	uint64_t		 refused;	/* of which refused */
+	int			 last;		/* no batch follows */
+	int			 error;		/* the reader failed: CLR_E* */
+};
+
+/* The reader's state: the CSV and what its header says. */
+struct reader {
+	struct csv_reader	*csv;
+	int			 header;	/* read already */
 	struct column		*cols;
 	size_t			 ncols;
 	int			 role_col[COL_ATTR];	/* index, or -1 */
-	struct buf		 attrs;
+	struct buf		 attrs;		/* the row being checked */
 	struct buf		 why;
+};
 
-	struct buf		 arena;		/* strings of pending rows */
-	struct pending		*rows;
-	size_t			 nrows, caprows;
-	struct buf		 reasons;	/* texts of reports */
-	struct report		*reports;
-	size_t			 nreports, capreports;
+/* What the two threads share; every field under mu. */
+struct pipe {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	struct batch		 b[2];
+	int			 full[2];	/* handed to the writer */
+	int			 stop;		/* the writer failed */
+	struct reader		 rd;
+	struct clr_err		 rerr;		/* the reader's failure */
 };
 
 #define NOFIELD			SIZE_MAX	/* a NULL field */
@@ -154,22 +190,6 @@ import_locale_normalize(const char *s, size_t n, char out[16])
 	return 0;
 }
 
-static void
-importer_free(struct importer *im)
-{
-	size_t	 i;
-
-	for (i = 0; i < im->ncols; i++)
-		clr_free(im->cols[i].name);
-	clr_free(im->cols);
-	buf_free(&im->attrs);
-	buf_free(&im->why);
-	buf_free(&im->arena);
-	buf_free(&im->reasons);
-	clr_free(im->rows);
-	clr_free(im->reports);
-}
-
 /* grow - make room for one more element in an array; 0 or CLR_ENOMEM. */
 static int
 grow(void **arr, size_t *cap, size_t n, size_t size)
@@ -187,68 +207,87 @@ grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-/* add_report - keep a refused row's reason until its batch is done. */
-static int
-add_report(struct importer *im, unsigned long line, const char *why)
+static void
+batch_init(struct batch *b)
 {
-	size_t	 off = im->reasons.len;
+	memset(b, 0, sizeof(*b));
+	/* Each byte of the cap also holds rows: a little headroom. */
+	buf_init(&b->arena, IMPORT_BATCH_BYTES + 4 * 1024 * 1024);
+	buf_init(&b->reasons, BUF_MAX_LIMIT);
+}
+
+static void
+batch_reset(struct batch *b)
+{
+	buf_reset(&b->arena);
+	buf_reset(&b->reasons);
+	clr_free(b->order);
+	b->order = NULL;
+	b->nrows = 0;
+	b->nreports = 0;
+	b->read = 0;
+	b->refused = 0;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	buf_free(&b->arena);
+	buf_free(&b->reasons);
+	clr_free(b->rows);
+	clr_free(b->order);
+	clr_free(b->reports);
+}
+
+/* add_report - keep a refused row's reason until its batch is applied. */
+static int
+add_report(struct batch *b, unsigned long line, const char *why)
+{
+	size_t	 off = b->reasons.len;
 	int	 rc;
 
-	if ((rc = grow((void **)&im->reports, &im->capreports, im->nreports,
-	    sizeof(*im->reports))) != 0 ||
-	    (rc = buf_append(&im->reasons, why, strlen(why) + 1)) != 0)
+	if ((rc = grow((void **)&b->reports, &b->capreports, b->nreports,
+	    sizeof(*b->reports))) != 0 ||
+	    (rc = buf_append(&b->reasons, why, strlen(why) + 1)) != 0)
 		return rc;
-	im->reports[im->nreports].line = line;
-	im->reports[im->nreports].why = off;
-	im->nreports++;
+	b->reports[b->nreports].line = line;
+	b->reports[b->nreports].why = off;
+	b->nreports++;
 	return 0;
 }
 
 /* put - copy an optional string into the arena; its offset or NOFIELD. */
 static int
-put(struct importer *im, const char *s, size_t *off)
+put(struct batch *b, const char *s, size_t *off)
 {
 	*off = NOFIELD;
 	if (s == NULL)
 		return 0;
-	*off = im->arena.len;
-	return buf_append(&im->arena, s, strlen(s) + 1);
+	*off = b->arena.len;
+	return buf_append(&b->arena, s, strlen(s) + 1);
 }
 
-/* add_row - queue a validated row for the batch. */
+/* add_row - queue a validated row in the batch. */
 static int
-add_row(struct importer *im, unsigned long line, const struct store_contact *c)
+add_row(struct batch *b, unsigned long line, const struct store_contact *c)
 {
 	struct pending	*p;
 	int		 rc;
 
-	if ((rc = grow((void **)&im->rows, &im->caprows, im->nrows,
-	    sizeof(*im->rows))) != 0)
+	if ((rc = grow((void **)&b->rows, &b->caprows, b->nrows,
+	    sizeof(*b->rows))) != 0)
 		return rc;
-	p = &im->rows[im->nrows];
+	p = &b->rows[b->nrows];
 	p->line = line;
 	p->status = c->status;
-	if ((rc = put(im, c->email, &p->email)) != 0 ||
-	    (rc = put(im, c->first_name, &p->first_name)) != 0 ||
-	    (rc = put(im, c->last_name, &p->last_name)) != 0 ||
-	    (rc = put(im, c->locale, &p->locale)) != 0 ||
-	    (rc = put(im, c->attrs, &p->attrs)) != 0)
+	if ((rc = put(b, c->email, &p->email)) != 0 ||
+	    (rc = put(b, c->first_name, &p->first_name)) != 0 ||
+	    (rc = put(b, c->last_name, &p->last_name)) != 0 ||
+	    (rc = put(b, c->locale, &p->locale)) != 0 ||
+	    (rc = put(b, c->attrs, &p->attrs)) != 0)
 		return rc;
-	im->nrows++;
+	b->nrows++;
 	return 0;
-}
-
-static int
-order_cmp(const void *a, const void *b)
-{
-	const struct order	*x = a, *y = b;
-	int			 c;
-
-	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
-	if ((c = strcmp(x->email, y->email)) != 0)
-		return c;
-	return x->row->line < y->row->line ? -1 : x->row->line > y->row->line;
 }
 
 /* prefix - the first 8 bytes of s as a big-endian number (NUL-padded). */
@@ -267,6 +306,19 @@ prefix(const char *s)
 }
 
 static int
+order_cmp(const void *a, const void *b)
+{
+	const struct order	*x = a, *y = b;
+	int			 c;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	if ((c = strcmp(x->email, y->email)) != 0)
+		return c;
+	return x->row->line < y->row->line ? -1 : x->row->line > y->row->line;
+}
+
+static int
 report_cmp(const void *a, const void *b)
 {
 	const struct report	*x = a, *y = b;
@@ -274,90 +326,41 @@ report_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static const char *
-field(const struct importer *im, size_t off)
+/* sort - order a filled batch by address; 0 or CLR_ENOMEM. */
+static int
+sort(struct batch *b)
 {
-	return off == NOFIELD ? NULL : im->arena.data + off;
+	size_t	 i;
+
+	if (b->nrows == 0)
+		return 0;
+	if ((b->order = clr_calloc(b->nrows, sizeof(*b->order))) == NULL)
+		return CLR_ENOMEM;
+	for (i = 0; i < b->nrows; i++) {
+		b->order[i].email = b->arena.data + b->rows[i].email;
+		b->order[i].prefix = prefix(b->order[i].email);
+		b->order[i].row = &b->rows[i];
+	}
+	qsort(b->order, b->nrows, sizeof(*b->order), order_cmp);
+	return 0;
 }
 
-/*
- * flush - apply the batch to the store in address order, then report its
- * refused rows in line order. Sorting first makes the contacts' address
- * index grow by appends instead of inserts at random places, the largest
- * cost of a big import; rows of one address keep their file order, so a
- * later row still wins a merge.
- */
-static int
-flush(struct importer *im, struct store *st, struct import_stats *stats,
-    import_report_fn report, void *report_arg, struct clr_err *err)
+static void
+reader_free(struct reader *rd)
 {
-	struct order			*order = NULL;
-	struct store_contact		 c;
-	enum store_import_outcome	 outcome;
-	size_t				 i;
-	int				 rc = 0;
+	size_t	 i;
 
-	if (im->nrows > 0 &&
-	    (order = clr_calloc(im->nrows, sizeof(*order))) == NULL) {
-		rc = clr_err_set(err, CLR_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < im->nrows; i++) {
-		order[i].email = im->arena.data + im->rows[i].email;
-		order[i].prefix = prefix(order[i].email);
-		order[i].row = &im->rows[i];
-	}
-	if (im->nrows > 1)
-		qsort(order, im->nrows, sizeof(*order), order_cmp);
-	for (i = 0; i < im->nrows; i++) {
-		const struct pending	*p = order[i].row;
-
-		c.email = order[i].email;
-		c.first_name = field(im, p->first_name);
-		c.last_name = field(im, p->last_name);
-		c.locale = field(im, p->locale);
-		c.attrs = field(im, p->attrs);
-		c.status = p->status;
-		if ((rc = store_import_row(st, &c, &outcome, err)) != 0)
-			goto out;
-		switch (outcome) {
-		case STORE_IMPORT_CREATED:
-			stats->imported++;
-			break;
-		case STORE_IMPORT_UPDATED:
-			stats->updated++;
-			break;
-		case STORE_IMPORT_UNCHANGED:
-			stats->unchanged++;
-			break;
-		case STORE_IMPORT_SUPPRESSED:
-			stats->skipped++;
-			if ((rc = add_report(im, p->line, "the address is "
-			    "suppressed: not imported")) != 0) {
-				rc = clr_err_set(err, rc, "out of memory");
-				goto out;
-			}
-			break;
-		}
-	}
-	if (im->nreports > 1)
-		qsort(im->reports, im->nreports, sizeof(*im->reports),
-		    report_cmp);
-	for (i = 0; report != NULL && i < im->nreports; i++)
-		report(report_arg, im->reports[i].line,
-		    im->reasons.data + im->reports[i].why);
-out:
-	clr_free(order);
-	im->nrows = 0;
-	im->nreports = 0;
-	buf_reset(&im->arena);
-	buf_reset(&im->reasons);
-	return rc;
+	for (i = 0; i < rd->ncols; i++)
+		clr_free(rd->cols[i].name);
+	clr_free(rd->cols);
+	buf_free(&rd->attrs);
+	buf_free(&rd->why);
+	csv_reader_free(rd->csv);
 }
 
 /* read_header - map header names to roles; 0 or CLR_E* with err set. */
 static int
-read_header(struct importer *im, const struct csv_record *rec,
+read_header(struct reader *im, const struct csv_record *rec,
     struct clr_err *err)
 {
 	size_t	 i, j;
@@ -407,11 +410,11 @@ read_header(struct importer *im, const struct csv_record *rec,
 
 /* refuse - format the reason for a refused row into im->why. */
 static const char *
-refuse(struct importer *im, const char *fmt, ...)
+refuse(struct reader *im, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static const char *
-refuse(struct importer *im, const char *fmt, ...)
+refuse(struct reader *im, const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -427,7 +430,7 @@ refuse(struct importer *im, const char *fmt, ...)
  * buffers). Returns NULL if the row is good, else why it is refused.
  */
 static const char *
-build_row(struct importer *im, const struct csv_record *rec,
+build_row(struct reader *im, const struct csv_record *rec,
     struct store_contact *c, char email[ADDR_MAX + 1], char locale[16])
 {
 	const char	*why;
@@ -525,6 +528,190 @@ build_row(struct importer *im, const struct csv_record *rec,
 	return NULL;
 }
 
+/*
+ * fill - read rows into b until it holds IMPORT_BATCH_BYTES or the file
+ * ends (then b->last is set), or the writer asks to stop. Returns 0 or a
+ * CLR_E* code with err filled.
+ */
+static int
+fill(struct pipe *p, struct batch *b, struct clr_err *err)
+{
+	struct reader		*rd = &p->rd;
+	struct csv_record	 rec;
+	struct store_contact	 c;
+	char			 email[ADDR_MAX + 1], locale[16];
+	const char		*why;
+	int			 rc, stop;
+
+	/* Refused rows count too: a file of bad rows is bounded as well. */
+	while (b->arena.len + b->reasons.len < IMPORT_BATCH_BYTES) {
+		/* A failed writer stops the reader, checked once a record. */
+		pthread_mutex_lock(&p->mu);
+		stop = p->stop;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			return CLR_EINTR;
+		if ((rc = csv_read(rd->csv, &rec)) < 0)
+			return clr_err_set(err, rc, "reading the file: %s",
+			    clr_strerror(rc));
+		if (rc == 0) {
+			if (!rd->header)
+				return clr_err_set(err, CLR_ESYNTAX, "the file "
+				    "has no header row");
+			b->last = 1;
+			return 0;
+		}
+		if (!rd->header) {
+			if (rec.blank)
+				continue;
+			if ((rc = read_header(rd, &rec, err)) != 0)
+				return rc;
+			rd->header = 1;
+			continue;
+		}
+		if (rec.blank && rec.error == NULL)
+			continue;
+		b->read++;
+		why = rec.error != NULL ? rec.error :
+		    build_row(rd, &rec, &c, email, locale);
+		if (why != NULL) {
+			b->refused++;
+			rc = add_report(b, rec.line, why);
+		} else
+			rc = add_row(b, rec.line, &c);
+		if (rc != 0)
+			return clr_err_set(err, rc, "out of memory");
+	}
+	return 0;
+}
+
+/* reader_main - the reader thread: fill the batches in turn. */
+static void *
+reader_main(void *arg)
+{
+	struct pipe	*p = arg;
+	struct batch	*b;
+	int		 i = 0, rc;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->full[i] && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&p->mu);
+
+		b = &p->b[i];
+		rc = fill(p, b, &p->rerr);
+		if (rc == 0 && sort(b) != 0)
+			rc = clr_err_set(&p->rerr, CLR_ENOMEM, "out of memory");
+		pthread_mutex_lock(&p->mu);
+		b->error = rc;
+		p->full[i] = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (rc != 0 || b->last)
+			return NULL;
+		i ^= 1;
+	}
+}
+
+static const char *
+field(const struct batch *b, size_t off)
+{
+	return off == NOFIELD ? NULL : b->arena.data + off;
+}
+
+/*
+ * apply - store a sorted batch, then report its refused rows in line
+ * order. Sorted, the rows walk the contacts' address index in order
+ * instead of at random, the largest cost of a big import; rows of one
+ * address keep their file order, so a later row still wins a merge.
+ */
+static int
+apply(struct batch *b, struct store *st, struct import_stats *stats,
+    import_report_fn report, void *report_arg, struct clr_err *err)
+{
+	struct store_contact		 c;
+	enum store_import_outcome	 outcome;
+	size_t				 i;
+	int				 rc;
+
+	stats->rows += b->read;
+	stats->skipped += b->refused;
+	for (i = 0; i < b->nrows; i++) {
+		const struct pending	*r = b->order[i].row;
+
+		c.email = b->order[i].email;
+		c.first_name = field(b, r->first_name);
+		c.last_name = field(b, r->last_name);
+		c.locale = field(b, r->locale);
+		c.attrs = field(b, r->attrs);
+		c.status = r->status;
+		if ((rc = store_import_row(st, &c, &outcome, err)) != 0)
+			return rc;
+		switch (outcome) {
+		case STORE_IMPORT_CREATED:
+			stats->imported++;
+			break;
+		case STORE_IMPORT_UPDATED:
+			stats->updated++;
+			break;
+		case STORE_IMPORT_UNCHANGED:
+			stats->unchanged++;
+			break;
+		case STORE_IMPORT_SUPPRESSED:
+			stats->skipped++;
+			if ((rc = add_report(b, r->line, "the address is "
+			    "suppressed: not imported")) != 0)
+				return clr_err_set(err, rc, "out of memory");
+			break;
+		}
+	}
+	if (b->nreports > 1)
+		qsort(b->reports, b->nreports, sizeof(*b->reports),
+		    report_cmp);
+	for (i = 0; report != NULL && i < b->nreports; i++)
+		report(report_arg, b->reports[i].line,
+		    b->reasons.data + b->reports[i].why);
+	return 0;
+}
+
+/* write_all - the writer: apply the batches as the reader fills them. */
+static int
+write_all(struct pipe *p, struct store *st, struct import_stats *stats,
+    import_report_fn report, void *report_arg, struct clr_err *err)
+{
+	struct batch	*b;
+	int		 i = 0, rc, last;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->full[i])
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+
+		b = &p->b[i];
+		if (b->error != 0) {
+			*err = p->rerr;
+			return b->error;
+		}
+		if ((rc = apply(b, st, stats, report, report_arg, err)) != 0)
+			return rc;
+		last = b->last;
+		batch_reset(b);
+		pthread_mutex_lock(&p->mu);
+		p->full[i] = 0;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (last)
+			return 0;
+		i ^= 1;
+	}
+}
+
 int
 import_csv(struct store *st, csv_read_fn fn, void *rarg,
     const struct import_options *opt, struct import_stats *stats,
@@ -532,24 +719,22 @@ import_csv(struct store *st, csv_read_fn fn, void *rarg,
 {
 	struct csv_options		 copt = { opt->delimiter, 0, 0 };
 	struct store_import_params	 params;
-	struct importer			 im;
-	struct csv_reader		*r;
-	struct csv_record		 rec;
-	struct store_contact		 c;
-	char				 email[ADDR_MAX + 1], locale[16];
-	const char			*why;
-	int				 rc, header = 0;
+	struct pipe			*p;
+	pthread_t			 thread;
+	int				 rc;
 
 	memset(stats, 0, sizeof(*stats));
-	memset(&im, 0, sizeof(im));
-	buf_init(&im.attrs, 1024 * 1024);
-	buf_init(&im.why, 1024);
-	/* The batch's cap: each byte of it also holds a row's strings. */
-	buf_init(&im.arena, IMPORT_BATCH_BYTES + 4 * 1024 * 1024);
-	buf_init(&im.reasons, SIZE_MAX / 4);
-	if ((r = csv_reader_new(fn, rarg, &copt)) == NULL) {
-		importer_free(&im);
+	if ((p = clr_calloc(1, sizeof(*p))) == NULL)
 		return clr_err_set(err, CLR_ENOMEM, "out of memory");
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	batch_init(&p->b[0]);
+	batch_init(&p->b[1]);
+	buf_init(&p->rd.attrs, 1024 * 1024);
+	buf_init(&p->rd.why, 1024);
+	if ((p->rd.csv = csv_reader_new(fn, rarg, &copt)) == NULL) {
+		rc = clr_err_set(err, CLR_ENOMEM, "out of memory");
+		goto out;
 	}
 	params.list = opt->list;
 	params.themes = opt->themes;
@@ -558,53 +743,32 @@ import_csv(struct store *st, csv_read_fn fn, void *rarg,
 	params.now = opt->now;
 	if ((rc = store_import_begin(st, &params, err)) != 0)
 		goto out;
-
-	while ((rc = csv_read(r, &rec)) == 1) {
-		if (!header) {
-			if (rec.blank)
-				continue;
-			if ((rc = read_header(&im, &rec, err)) != 0)
-				goto fail;
-			header = 1;
-			continue;
-		}
-		if (rec.blank && rec.error == NULL)
-			continue;
-		stats->rows++;
-		why = rec.error != NULL ? rec.error :
-		    build_row(&im, &rec, &c, email, locale);
-		if (why != NULL) {
-			stats->skipped++;
-			rc = add_report(&im, rec.line, why);
-		} else
-			rc = add_row(&im, rec.line, &c);
-		if (rc != 0) {
-			rc = clr_err_set(err, rc, "out of memory");
-			goto fail;
-		}
-		if (im.arena.len >= IMPORT_BATCH_BYTES &&
-		    (rc = flush(&im, st, stats, report, report_arg, err)) != 0)
-			goto fail;
+	if ((rc = pthread_create(&thread, NULL, reader_main, p)) != 0) {
+		store_import_abort(st);
+		rc = clr_err_set(err, CLR_ENOMEM, "cannot start a thread: %s",
+		    strerror(rc));
+		goto out;
 	}
-	if (rc < 0) {
-		rc = clr_err_set(err, rc, "reading the file: %s",
-		    clr_strerror(rc));
-		goto fail;
+	rc = write_all(p, st, stats, report, report_arg, err);
+	if (rc != 0) {
+		pthread_mutex_lock(&p->mu);
+		p->stop = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
 	}
-	if (!header) {
-		rc = clr_err_set(err, CLR_ESYNTAX, "the file has no header "
-		    "row");
-		goto fail;
-	}
-	if ((rc = flush(&im, st, stats, report, report_arg, err)) != 0)
-		goto fail;
-	rc = store_import_commit(st, err);
-	goto out;
-fail:
-	store_import_abort(st);
-	memset(stats, 0, sizeof(*stats));
+	pthread_join(thread, NULL);
+	if (rc == 0)
+		rc = store_import_commit(st, err);
+	else
+		store_import_abort(st);
+	if (rc != 0)
+		memset(stats, 0, sizeof(*stats));
 out:
-	csv_reader_free(r);
-	importer_free(&im);
+	reader_free(&p->rd);
+	batch_free(&p->b[0]);
+	batch_free(&p->b[1]);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	clr_free(p);
 	return rc;
 }

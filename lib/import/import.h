@@ -64,6 +64,9 @@ typedef void	(*import_report_fn)(void *arg, unsigned long line,
  * committed (stats filled, refused rows reported), or a CLR_E* code with
  * err set when the whole import failed and nothing was stored: a bad
  * header, a read error, a database error.
+ *
+ * Threads: fn is called from a reader thread that import_csv starts and
+ * joins; the store and report are used from the calling thread only.
  */
 int	 import_csv(struct store *, csv_read_fn fn, void *rarg,
 	    const struct import_options *, struct import_stats *,

@@ -394,6 +394,46 @@ test_large_batches(void **state)
 	buf_free(&csv);
 }
 
+/* Several consent themes, through the many-rows-at-once statements. */
+static void
+test_several_themes(void **state)
+{
+	const char *const	 themes[] = { "actions", "events", "news" };
+	struct import_options	 opt = { "l", themes, 3, "petition", 7, 0 };
+	struct store_options	 sopt = { STORE_CREATE, 0, 0 };
+	struct buf		 csv = BUF_INITIALIZER(1 << 20);
+	struct import_stats	 stats;
+	struct reports		 rep;
+	struct clr_err		 err = { 0, "" };
+	struct memsrc		 src;
+	struct store		*st;
+	const char		*db = test_path("themes.db");
+	int			 i;
+
+	(void)state;
+	memset(&rep, 0, sizeof(rep));
+	buf_puts(&csv, "email\n");
+	for (i = 0; i < 300; i++)
+		buf_printf(&csv, "t%03d@example.org\n", i);
+	src.p = csv.data;
+	src.len = csv.len;
+	src.pos = 0;
+	st = store_open(db, &sopt, &err);
+	assert_non_null(st);
+	assert_int_equal(import_csv(st, mem_read, &src, &opt, &stats, report,
+	    &rep, &err), 0);
+	store_close(st);
+	assert_int_equal(stats.imported, 300);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM consents"
+	    " JOIN sources ON sources.id = source_id WHERE granted_at = 7"
+	    " AND text = 'petition'"), 900);
+	assert_int_equal(test_sql_int(db, "SELECT count(DISTINCT contact_id ||"
+	    " theme) FROM consents"), 900);
+	assert_int_equal(test_sql_int(db, "SELECT count(*) FROM consents"
+	    " WHERE theme = 'events'"), 300);
+	buf_free(&csv);
+}
+
 static void
 test_locales(void **state)
 {
@@ -442,6 +482,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_teardown(test_never_resubscribes, teardown),
 		cmocka_unit_test_teardown(test_large_batches, teardown),
+		cmocka_unit_test_teardown(test_several_themes, teardown),
 		cmocka_unit_test(test_locales),
 	};
 
