@@ -133,10 +133,23 @@ find_command(const char *name)
 	return NULL;
 }
 
+/* load - the configuration, or NULL after printing why to stderr. */
 static struct config *
 load(struct globals *g)
 {
-	return config_load_checked(config_path(g->config));
+	struct config_diag	 diag = { NULL, 0, 0 };
+	struct config		*cfg;
+	const char		*path = config_path(g->config);
+	size_t			 i;
+
+	cfg = config_load_checked(path, &diag);
+	for (i = 0; i < diag.n; i++)
+		fprintf(stderr, "%s\n", diag.msgs[i]);
+	if (diag.truncated)
+		fprintf(stderr, "%s: too many errors; stopped after %d\n",
+		    path, CONFIG_MAX_ERRORS);
+	config_diag_free(&diag);
+	return cfg;
 }
 
 static int

@@ -94,6 +94,27 @@ out:
 	return rc;
 }
 
+/*
+ * load - the configuration, or NULL after logging why: one error line per
+ * problem, so journald keeps each with its level.
+ */
+static struct config *
+load(const char *path)
+{
+	struct config_diag	 diag = { NULL, 0, 0 };
+	struct config		*cfg;
+	size_t			 i;
+
+	cfg = config_load_checked(path, &diag);
+	for (i = 0; i < diag.n; i++)
+		log_error("%s", diag.msgs[i]);
+	if (diag.truncated)
+		log_error("%s: too many errors; stopped after %d", path,
+		    CONFIG_MAX_ERRORS);
+	config_diag_free(&diag);
+	return cfg;
+}
+
 static void
 on_stop(uv_signal_t *h, int signum)
 {
@@ -112,7 +133,7 @@ on_reload(uv_signal_t *h, int signum)
 
 	(void)signum;
 	log_info("SIGHUP received; reloading %s", d->config_path);
-	if ((cfg = config_load_checked(d->config_path)) == NULL) {
+	if ((cfg = load(d->config_path)) == NULL) {
 		log_error("reload refused: %s does not validate (errors "
 		    "above); the previous configuration stays in force",
 		    d->config_path);
@@ -220,7 +241,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	d.config_path = config_path(config_opt);
-	if ((d.cfg = config_load_checked(d.config_path)) == NULL)
+	if ((d.cfg = load(d.config_path)) == NULL)
 		return EXIT_CONFIG;
 	if ((status = take_lock(&d)) != 0)
 		goto out;

@@ -2,7 +2,6 @@
 /*
  * daemon/common.c - what clariond and clarionctl share
  */
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "common.h"
@@ -61,23 +60,15 @@ check_segments(const struct config *cfg, struct config_diag *diag)
 }
 
 struct config *
-config_load_checked(const char *path)
+config_load_checked(const char *path, struct config_diag *diag)
 {
-	struct config_diag	 diag = { NULL, 0, 0 };
-	struct config		*cfg;
-	size_t			 i;
+	struct config	*cfg;
 
-	cfg = config_load(path, &diag);
-	if (cfg != NULL && check_segments(cfg, &diag) != 0) {
+	cfg = config_load(path, diag);
+	if (cfg != NULL && check_segments(cfg, diag) != 0) {
 		config_free(cfg);
 		cfg = NULL;
 	}
-	for (i = 0; i < diag.n; i++)
-		fprintf(stderr, "%s\n", diag.msgs[i]);
-	if (diag.truncated)
-		fprintf(stderr, "%s: too many errors; stopped after %d\n",
-		    path, CONFIG_MAX_ERRORS);
-	config_diag_free(&diag);
 	return cfg;
 }
 

@@ -26,10 +26,12 @@ const char	*config_path(const char *opt);
 /*
  * Load and fully validate a configuration, including what config_load
  * cannot check alone (each segment's SQL, compiled against a private
- * in-memory store: no file is touched). Errors go to stderr, one per line,
- * as FILE:LINE:COL: text. Returns NULL on any error.
+ * in-memory store: no file is touched). Returns NULL on any error, with
+ * the messages (FILE:LINE:COL: text) in diag, for the caller to print or
+ * log; the caller frees diag.
  */
-struct config	*config_load_checked(const char *path);
+struct config	*config_load_checked(const char *path,
+		    struct config_diag *diag);
 
 /* The store's view of a configured segment (borrows from seg). */
 void		 segment_def(const struct config_segment *seg,
