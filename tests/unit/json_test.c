@@ -178,6 +178,79 @@ test_enomem(void **state)
 	assert_null(b.data);
 }
 
+static void
+test_valid_object(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 valid;
+	} cases[] = {
+		{ "{}", 1 },
+		{ " { } ", 1 },
+		{ "{\"a\":\"b\"}", 1 },
+		{ "{\"city\":\"Li\xc3\xa8ge\",\"n\":\"1348\"}", 1 },
+		{ "{\"a\":[1,-2.5e+3,0,0.1,true,false,null,{},[]]}", 1 },
+		{ "{\"e\":\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t\"}", 1 },
+		{ "{\"u\":\"\\u00e9 \\uD83D\\uDE00\"}", 1 },
+		{ "\t{\r\n\"a\" : 1 }\n", 1 },
+		{ "", 0 },
+		{ "[]", 0 },			/* not an object */
+		{ "\"s\"", 0 },
+		{ "{", 0 },
+		{ "{}}", 0 },
+		{ "{} {}", 0 },
+		{ "{\"a\"}", 0 },
+		{ "{\"a\":}", 0 },
+		{ "{\"a\":1,}", 0 },		/* trailing comma */
+		{ "{,}", 0 },
+		{ "{a:1}", 0 },			/* unquoted key */
+		{ "{'a':1}", 0 },
+		{ "{\"a\":01}", 0 },		/* leading zero */
+		{ "{\"a\":1.}", 0 },
+		{ "{\"a\":.5}", 0 },
+		{ "{\"a\":1e}", 0 },
+		{ "{\"a\":+1}", 0 },
+		{ "{\"a\":tru}", 0 },
+		{ "{\"a\":nul}", 0 },
+		{ "{\"a\":\"x\ny\"}", 0 },	/* raw control character */
+		{ "{\"a\":\"\\x\"}", 0 },	/* unknown escape */
+		{ "{\"a\":\"\\u12\"}", 0 },
+		{ "{\"a\":\"\\uD83D\"}", 0 },	/* lone high surrogate */
+		{ "{\"a\":\"\\uDE00\"}", 0 },	/* lone low surrogate */
+		{ "{\"a\":\"\xc3\x28\"}", 0 },	/* invalid UTF-8 */
+		{ "{\"a\":\"unterminated}", 0 },
+		{ "{\"a\":1 /* c */}", 0 },
+		{ "{\"a\":NaN}", 0 },
+	};
+	char	 deep[2 * JSON_MAX_DEPTH + 16];
+	size_t	 i, n;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		if (json_valid_object(cases[i].text, strlen(cases[i].text)) !=
+		    cases[i].valid)
+			fail_msg("\"%s\": expected %s", cases[i].text,
+			    cases[i].valid ? "valid" : "invalid");
+	}
+	/* A NUL inside is not JSON; n bounds the text, not a NUL. */
+	assert_false(json_valid_object("{\"a\":\"\0\"}", 8));
+	assert_true(json_valid_object("{}xyz", 2));
+	/* Nesting: JSON_MAX_DEPTH levels pass, one more does not. */
+	for (n = 0; n < 2; n++) {
+		size_t	 depth = JSON_MAX_DEPTH + n, k = 0, d;
+
+		deep[k++] = '{';
+		memcpy(deep + k, "\"a\":", 4);
+		k += 4;
+		for (d = 1; d < depth; d++)
+			deep[k++] = '[';
+		for (d = 1; d < depth; d++)
+			deep[k++] = ']';
+		deep[k++] = '}';
+		assert_int_equal(json_valid_object(deep, k), n == 0);
+	}
+}
+
 int
 main(void)
 {
@@ -187,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_appends),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test_teardown(test_enomem, test_restore_allocator),
+		cmocka_unit_test(test_valid_object),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
