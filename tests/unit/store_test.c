@@ -186,10 +186,21 @@ test_attrs_must_be_json(void **state)
 	st = store_open(":memory:", &opt, &err);
 	assert_non_null(st);
 	assert_int_equal(store_import_begin(st, &p, &err), 0);
-	/* attrs must be JSON: the CHECK constraint refuses the row. */
-	assert_int_not_equal(store_import_row(st, &c, &out, &err), 0);
-	assert_int_equal(err.code, CLR_EDB);
-	store_import_abort(st);
+	/* attrs must be a JSON object: the store refuses the row. */
+	assert_int_equal(store_import_row(st, &c, &out, &err), CLR_EINVAL);
+	assert_string_equal(err.msg, "a@example.org: attrs is not a JSON "
+	    "object");
+	c.attrs = "[1, 2]";
+	assert_int_equal(store_import_row(st, &c, &out, &err), CLR_EINVAL);
+	c.attrs = "{\"k\": \"v\"}";
+	c.status = "active";	/* an import may not set it, only leave it */
+	assert_int_equal(store_import_row(st, &c, &out, &err), CLR_EINVAL);
+	assert_string_equal(err.msg, "a@example.org: an import cannot set "
+	    "status \"active\"");
+	c.status = NULL;
+	assert_int_equal(store_import_row(st, &c, &out, &err), 0);
+	assert_int_equal(out, STORE_IMPORT_CREATED);
+	assert_int_equal(store_import_commit(st, &err), 0);
 	store_close(st);
 }
 
