@@ -78,12 +78,19 @@ struct order {
 	const struct pending	*row;
 };
 
-/* A batch: filled and sorted by the reader, applied by the writer. */
+/*
+ * A batch: filled and sorted by the reader, applied by the writer. Once
+ * sorted, rows and their strings are laid out again in that order (in
+ * the spare arena and rows, which then swap with the first), so that the
+ * writer reads memory front to back instead of all over the batch.
+ */
 struct batch {
 	struct buf		 arena;		/* strings of the rows */
 	struct pending		*rows;
 	size_t			 nrows, caprows;
-	struct order		*order;		/* rows, sorted */
+	struct buf		 spare;		/* for the sorted layout */
+	struct pending		*spare_rows;
+	size_t			 capspare;
 	struct buf		 reasons;	/* texts of the reports */
 	struct report		*reports;
 	size_t			 nreports, capreports;
@@ -213,6 +220,7 @@ batch_init(struct batch *b)
 	memset(b, 0, sizeof(*b));
 	/* Each byte of the cap also holds rows: a little headroom. */
 	buf_init(&b->arena, IMPORT_BATCH_BYTES + 4 * 1024 * 1024);
+	buf_init(&b->spare, IMPORT_BATCH_BYTES + 4 * 1024 * 1024);
 	buf_init(&b->reasons, BUF_MAX_LIMIT);
 }
 
@@ -221,8 +229,6 @@ batch_reset(struct batch *b)
 {
 	buf_reset(&b->arena);
 	buf_reset(&b->reasons);
-	clr_free(b->order);
-	b->order = NULL;
 	b->nrows = 0;
 	b->nreports = 0;
 	b->read = 0;
@@ -233,9 +239,10 @@ static void
 batch_free(struct batch *b)
 {
 	buf_free(&b->arena);
+	buf_free(&b->spare);
 	buf_free(&b->reasons);
 	clr_free(b->rows);
-	clr_free(b->order);
+	clr_free(b->spare_rows);
 	clr_free(b->reports);
 }
 
@@ -256,15 +263,15 @@ add_report(struct batch *b, unsigned long line, const char *why)
 	return 0;
 }
 
-/* put - copy an optional string into the arena; its offset or NOFIELD. */
+/* put - copy an optional string into an arena; its offset or NOFIELD. */
 static int
-put(struct batch *b, const char *s, size_t *off)
+put(struct buf *arena, const char *s, size_t *off)
 {
 	*off = NOFIELD;
 	if (s == NULL)
 		return 0;
-	*off = b->arena.len;
-	return buf_append(&b->arena, s, strlen(s) + 1);
+	*off = arena->len;
+	return buf_append(arena, s, strlen(s) + 1);
 }
 
 /* add_row - queue a validated row in the batch. */
@@ -280,11 +287,11 @@ add_row(struct batch *b, unsigned long line, const struct store_contact *c)
 	p = &b->rows[b->nrows];
 	p->line = line;
 	p->status = c->status;
-	if ((rc = put(b, c->email, &p->email)) != 0 ||
-	    (rc = put(b, c->first_name, &p->first_name)) != 0 ||
-	    (rc = put(b, c->last_name, &p->last_name)) != 0 ||
-	    (rc = put(b, c->locale, &p->locale)) != 0 ||
-	    (rc = put(b, c->attrs, &p->attrs)) != 0)
+	if ((rc = put(&b->arena, c->email, &p->email)) != 0 ||
+	    (rc = put(&b->arena, c->first_name, &p->first_name)) != 0 ||
+	    (rc = put(&b->arena, c->last_name, &p->last_name)) != 0 ||
+	    (rc = put(&b->arena, c->locale, &p->locale)) != 0 ||
+	    (rc = put(&b->arena, c->attrs, &p->attrs)) != 0)
 		return rc;
 	b->nrows++;
 	return 0;
@@ -326,22 +333,71 @@ report_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* sort - order a filled batch by address; 0 or CLR_ENOMEM. */
+static const char *
+field(const struct buf *arena, size_t off)
+{
+	return off == NOFIELD ? NULL : arena->data + off;
+}
+
+/*
+ * sort - order a filled batch by address, and lay its rows and strings
+ * out again in that order. 0 or CLR_ENOMEM.
+ */
 static int
 sort(struct batch *b)
 {
-	size_t	 i;
+	struct order	*order;
+	struct pending	*q, *tmp;
+	struct buf	 swap;
+	size_t		 i;
+	int		 rc = 0;
 
 	if (b->nrows == 0)
 		return 0;
-	if ((b->order = clr_calloc(b->nrows, sizeof(*b->order))) == NULL)
+	if (b->capspare < b->caprows) {
+		tmp = clr_reallocarray(b->spare_rows, b->caprows, sizeof(*tmp));
+		if (tmp == NULL)
+			return CLR_ENOMEM;
+		b->spare_rows = tmp;
+		b->capspare = b->caprows;
+	}
+	if ((order = clr_calloc(b->nrows, sizeof(*order))) == NULL)
 		return CLR_ENOMEM;
 	for (i = 0; i < b->nrows; i++) {
-		b->order[i].email = b->arena.data + b->rows[i].email;
-		b->order[i].prefix = prefix(b->order[i].email);
-		b->order[i].row = &b->rows[i];
+		order[i].email = b->arena.data + b->rows[i].email;
+		order[i].prefix = prefix(order[i].email);
+		order[i].row = &b->rows[i];
 	}
-	qsort(b->order, b->nrows, sizeof(*b->order), order_cmp);
+	qsort(order, b->nrows, sizeof(*order), order_cmp);
+	buf_reset(&b->spare);
+	for (i = 0; i < b->nrows && rc == 0; i++) {
+		const struct pending	*p = order[i].row;
+
+		q = &b->spare_rows[i];
+		q->line = p->line;
+		q->status = p->status;
+		if ((rc = put(&b->spare, order[i].email, &q->email)) != 0 ||
+		    (rc = put(&b->spare, field(&b->arena, p->first_name),
+		    &q->first_name)) != 0 ||
+		    (rc = put(&b->spare, field(&b->arena, p->last_name),
+		    &q->last_name)) != 0 ||
+		    (rc = put(&b->spare, field(&b->arena, p->locale),
+		    &q->locale)) != 0)
+			break;
+		rc = put(&b->spare, field(&b->arena, p->attrs), &q->attrs);
+	}
+	clr_free(order);
+	if (rc != 0)
+		return rc;
+	swap = b->arena;
+	b->arena = b->spare;
+	b->spare = swap;
+	tmp = b->rows;
+	b->rows = b->spare_rows;
+	b->spare_rows = tmp;
+	i = b->caprows;
+	b->caprows = b->capspare;
+	b->capspare = i;
 	return 0;
 }
 
@@ -618,12 +674,6 @@ reader_main(void *arg)
 	}
 }
 
-static const char *
-field(const struct batch *b, size_t off)
-{
-	return off == NOFIELD ? NULL : b->arena.data + off;
-}
-
 /*
  * apply - store a sorted batch, then report its refused rows in line
  * order. Sorted, the rows walk the contacts' address index in order
@@ -642,13 +692,13 @@ apply(struct batch *b, struct store *st, struct import_stats *stats,
 	stats->rows += b->read;
 	stats->skipped += b->refused;
 	for (i = 0; i < b->nrows; i++) {
-		const struct pending	*r = b->order[i].row;
+		const struct pending	*r = &b->rows[i];
 
-		c.email = b->order[i].email;
-		c.first_name = field(b, r->first_name);
-		c.last_name = field(b, r->last_name);
-		c.locale = field(b, r->locale);
-		c.attrs = field(b, r->attrs);
+		c.email = b->arena.data + r->email;
+		c.first_name = field(&b->arena, r->first_name);
+		c.last_name = field(&b->arena, r->last_name);
+		c.locale = field(&b->arena, r->locale);
+		c.attrs = field(&b->arena, r->attrs);
 		c.status = r->status;
 		if ((rc = store_import_row(st, &c, &outcome, err)) != 0)
 			return rc;
