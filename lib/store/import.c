@@ -432,11 +432,10 @@ store_import_row(struct store *st, const struct store_contact *c,
 	if ((rc = check_row(c, err)) != 0)
 		return rc;
 
-	suppressed = is_suppressed(imp, c->email);
+	if ((suppressed = is_suppressed(imp, c->email)))
+		return known(st, c, suppressed, out, err);
 
 	/* A new address: one statement does it, the common case. */
-	if (suppressed)
-		goto known;
 	sqlite3_bind_text(s, 1, c->email, -1, SQLITE_STATIC);
 	bind_opt(s, 2, c->first_name);
 	bind_opt(s, 3, c->last_name);
@@ -452,7 +451,6 @@ store_import_row(struct store *st, const struct store_contact *c,
 		return store__fail(st, err, rc, "adding a contact");
 	if (id != 0)
 		return created(st, c, id, out, err);
-known:
 	return known(st, c, suppressed, out, err);
 }
 
@@ -511,8 +509,14 @@ known(struct store *st, const struct store_contact *c, int suppressed,
 		return store__fail(st, err, rc, "updating a contact");
 	if (sqlite3_changes(st->db) > 0)
 		changed = 1;
+	/*
+	 * The contact may have been created by an earlier row of this import
+	 * whose subscription is still queued: subscribe the queue first, so
+	 * a repeated row is not counted as a change.
+	 */
 	if (active && !suppressed && c->status == NULL &&
-	    (rc = membership(st, id, &changed)) != SQLITE_OK)
+	    ((imp->ncreated > 0 && (rc = flush_created(st)) != SQLITE_OK) ||
+	    (rc = membership(st, id, &changed)) != SQLITE_OK))
 		return store__fail(st, err, rc, "subscribing a contact");
 	*out = changed ? STORE_IMPORT_UPDATED : STORE_IMPORT_UNCHANGED;
 	return 0;

@@ -74,14 +74,6 @@ run_import(const char *db, const char *csv, const char *list,
 	store_close(st);
 }
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	test_tmp_clean();
-	return 0;
-}
-
 static void
 test_rows(void **state)
 {
@@ -218,15 +210,18 @@ test_merge_and_never_erase(void **state)
 	(void)state;
 	run_import(db, "email,first_name,last_name,locale,city,zip\n"
 	    "a@example.org,Anne,Martin,fr,Namur,5000\n"
+	    "a@example.org,Anne,Martin,fr,Namur,5000\n"
 	    "a@EXAMPLE.Org,,Martin-Dubois,,,5001\n"
 	    "A@example.org,Alain,,,,\n", "l", "t", &r);
 	assert_int_equal(r.rc, 0);
 	/*
-	 * The second row is the same address (domains compare without
-	 * case): merged into the first. The third is another mailbox: only
-	 * the receiving host may fold the local part's case.
+	 * The second row repeats the first: nothing new. The third is the
+	 * same address (domains compare without case): merged into the
+	 * first. The fourth is another mailbox: only the receiving host may
+	 * fold the local part's case.
 	 */
 	assert_int_equal(r.stats.imported, 2);
+	assert_int_equal(r.stats.unchanged, 1);
 	assert_int_equal(r.stats.updated, 1);
 	assert_int_equal(test_sql_int(db, "DELETE FROM contacts WHERE email ="
 	    " 'A@example.org' RETURNING 1"), 1);
@@ -473,16 +468,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_rows, teardown),
+		cmocka_unit_test_teardown(test_rows, test_teardown_tmp),
 		cmocka_unit_test(test_nul_byte),
-		cmocka_unit_test_teardown(test_bad_headers, teardown),
+		cmocka_unit_test_teardown(test_bad_headers, test_teardown_tmp),
 		cmocka_unit_test_teardown(test_merge_and_never_erase,
-		    teardown),
+		    test_teardown_tmp),
 		cmocka_unit_test_teardown(test_reimport_changes_nothing,
-		    teardown),
-		cmocka_unit_test_teardown(test_never_resubscribes, teardown),
-		cmocka_unit_test_teardown(test_large_batches, teardown),
-		cmocka_unit_test_teardown(test_several_themes, teardown),
+		    test_teardown_tmp),
+		cmocka_unit_test_teardown(test_never_resubscribes, test_teardown_tmp),
+		cmocka_unit_test_teardown(test_large_batches, test_teardown_tmp),
+		cmocka_unit_test_teardown(test_several_themes, test_teardown_tmp),
 		cmocka_unit_test(test_locales),
 	};
 
