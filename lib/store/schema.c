@@ -120,7 +120,7 @@ const struct store__migration store__migrations[] = {
 	"  updated_at  INTEGER NOT NULL,"
 	"  UNIQUE (campaign_id, contact_id)"
 	");"
-	"CREATE INDEX sends_todo ON sends(campaign_id, state, next_attempt_at);"
+	"CREATE INDEX sends_queue ON sends(campaign_id, state, next_attempt_at);"
 	"CREATE INDEX sends_contact ON sends(contact_id);"
 	/* What happened, for people and for the suppression policy. */
 	"CREATE TABLE events ("

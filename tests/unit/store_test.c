@@ -16,14 +16,6 @@
 #include "store/store.h"
 #include "testutil.h"
 
-static int
-teardown(void **state)
-{
-	(void)state;
-	test_tmp_clean();
-	return 0;
-}
-
 static void
 test_new_database(void **state)
 {
@@ -208,18 +200,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_new_database, teardown),
-		cmocka_unit_test_teardown(test_missing_database, teardown),
+		cmocka_unit_test_teardown(test_new_database, test_teardown_tmp),
+		cmocka_unit_test_teardown(test_missing_database, test_teardown_tmp),
 		cmocka_unit_test_teardown(test_older_database_upgraded,
-		    teardown),
+		    test_teardown_tmp),
 		cmocka_unit_test_teardown(test_readonly_older_refused,
-		    teardown),
+		    test_teardown_tmp),
 		cmocka_unit_test_teardown(test_newer_database_refused,
-		    teardown),
+		    test_teardown_tmp),
 		cmocka_unit_test_teardown(test_foreign_database_refused,
-		    teardown),
+		    test_teardown_tmp),
 		cmocka_unit_test_teardown(test_failed_migration_rolls_back,
-		    teardown),
+		    test_teardown_tmp),
 		cmocka_unit_test(test_attrs_must_be_json),
 	};
 

@@ -129,6 +129,15 @@ test_restore_allocator(void **state)
 	return 0;
 }
 
+/* A cmocka teardown that removes the temporary folder. */
+static inline int
+test_teardown_tmp(void **state)
+{
+	(void)state;
+	test_tmp_clean();
+	return 0;
+}
+
 /* Run SQL on a database file; aborts the test on error. */
 static inline void
 test_sql(const char *path, const char *sql)
