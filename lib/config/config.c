@@ -28,6 +28,9 @@
 #define DESCRIPTION_MAX		1000
 #define DISPLAY_NAME_MAX	200
 #define WHERE_MAX		8000
+#define URL_MAX			1000
+#define SUBJECT_MAX		1000
+#define FIELD_MAX		4096
 
 struct vctx {
 	struct config__ctx	*c;
@@ -35,7 +38,8 @@ struct vctx {
 };
 
 static const char *const top_keys[] = {
-	"database", "lists", "themes", "senders", "segments", NULL
+	"database", "lists", "themes", "senders", "segments", "templates",
+	"mail", "dkim", "campaigns", NULL
 };
 static const char *const list_keys[] = { "description", NULL };
 static const char *const theme_keys[] = { "description", NULL };
@@ -44,6 +48,17 @@ static const char *const sender_keys[] = {
 };
 static const char *const segment_keys[] = {
 	"description", "lists", "theme", "where", NULL
+};
+static const char *const mail_keys[] = {
+	"bounce_domain", "unsubscribe_url", "unsubscribe_mailto", "token_key",
+	"list_id_domain", "feedback_id", NULL
+};
+static const char *const dkim_keys[] = {
+	"domain", "selector", "key", "identity", NULL
+};
+static const char *const campaign_keys[] = {
+	"description", "segment", "template", "sender", "subject", "theme",
+	"list", "fields", NULL
 };
 
 /* map_get - the value for key in a mapping, or NULL; *keyn gets the key. */
@@ -452,6 +467,295 @@ parse_segment(struct vctx *v, const struct ynode *key, const struct ynode *val,
 }
 
 /* resolve_path - value relative to the configuration's folder. */
+static char	*resolve_path(const char *dir, const char *value);
+
+/*
+ * get_path - a file or folder path, resolved against the configuration's
+ * folder. Whether it exists is checked by whoever opens it.
+ */
+static int
+get_path(struct vctx *v, const struct ynode *map, const struct config_mark *at,
+    const char *key, int required, const char *where, char **out,
+    struct config_mark *mark)
+{
+	char	*raw = NULL;
+
+	*out = NULL;
+	if (get_str(v, map, at, key, required, PATH_MAX, where, &raw,
+	    mark) != 0)
+		return -1;
+	if (raw == NULL)
+		return 0;
+	*out = resolve_path(v->cfg->dir, raw);
+	clr_free(raw);
+	if (*out == NULL) {
+		config__error(v->c, mark, "\"%s\" in %s: path is too long",
+		    key, where);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * get_domain - a domain name, checked and normalised as lib/addr does for
+ * the domain of an address (IDNA2008 A-labels, lower case).
+ */
+static int
+get_domain(struct vctx *v, const struct ynode *map,
+    const struct config_mark *at, const char *key, int required,
+    const char *where, char **out)
+{
+	struct config_mark	 m;
+	char			 probe[ADDR_MAX + 1], norm[ADDR_MAX + 1];
+	const char		*why;
+	int			 n;
+
+	if (get_str(v, map, at, key, required, 255, where, out, &m) != 0)
+		return -1;
+	if (*out == NULL)
+		return 0;
+	n = snprintf(probe, sizeof(probe), "postmaster@%s", *out);
+	if (n < 0 || (size_t)n >= sizeof(probe) ||
+	    addr_normalize(probe, (size_t)n, norm, &why) != 0) {
+		config__error(v->c, &m, "\"%s\" in %s is not a valid domain "
+		    "name", key, where);
+		clr_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	clr_free(*out);
+	if ((*out = clr_strdup(addr_domain(norm))) == NULL)
+		return -1;
+	return 0;
+}
+
+/* is_label - a DNS label sequence such as a DKIM selector ("s2026.a"). */
+static int
+is_label(const char *s)
+{
+	size_t	 len = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (len == 0 || s[-1] == '-')
+				return 0;
+			len = 0;
+			continue;
+		}
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || (*s == '-' && len > 0)))
+			return 0;
+		if (++len > 63)
+			return 0;
+	}
+	return len > 0 && s[-1] != '-';
+}
+
+static void
+parse_mail(struct vctx *v, const struct ynode *root)
+{
+	struct config_mail	*m = &v->cfg->mail;
+	const struct ynode	*sec, *k;
+	const char		*where = "section \"mail\"";
+	size_t			 i;
+
+	sec = map_get(root, "mail", &k);
+	if (sec == NULL || config__ynode_is_null(sec)) {
+		if (v->cfg->ncampaigns > 0)
+			config__error(v->c, sec != NULL ? &sec->mark :
+			    &root->mark, "campaigns need the section \"mail\"");
+		return;
+	}
+	if (want_kind(v, sec, YNODE_MAP, where) != 0)
+		return;
+	v->cfg->has_mail = 1;
+	m->mark = k->mark;
+	check_keys(v, sec, mail_keys, where);
+	get_domain(v, sec, &k->mark, "bounce_domain", 1, where,
+	    &m->bounce_domain);
+	get_domain(v, sec, &k->mark, "list_id_domain", 1, where,
+	    &m->list_id_domain);
+	get_addr(v, sec, &k->mark, "unsubscribe_mailto", 0, where,
+	    &m->unsubscribe_mailto);
+	get_path(v, sec, &k->mark, "token_key", 1, where, &m->token_key,
+	    &m->token_key_mark);
+	if (get_str(v, sec, &k->mark, "unsubscribe_url", 1, URL_MAX, where,
+	    &m->unsubscribe_url, NULL) == 0 && m->unsubscribe_url != NULL) {
+		const char	*u = m->unsubscribe_url;
+
+		/* RFC 8058 one-click needs https; the token goes at the end. */
+		if (strncmp(u, "https://", 8) != 0 || u[8] == '\0' ||
+		    strpbrk(u, " \t<>\"\\") != NULL)
+			config__error(v->c, &map_get(sec, "unsubscribe_url",
+			    NULL)->mark, "\"unsubscribe_url\" in %s must be an "
+			    "https:// URL without spaces, quotes or angle "
+			    "brackets", where);
+	}
+	if (get_str(v, sec, &k->mark, "feedback_id", 0, 64, where,
+	    &m->feedback_id, NULL) == 0 && m->feedback_id != NULL) {
+		for (i = 0; m->feedback_id[i] != '\0'; i++) {
+			char	 c = m->feedback_id[i];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+			    c == '_'))
+				break;
+		}
+		if (m->feedback_id[i] != '\0' || i == 0)
+			config__error(v->c, &map_get(sec, "feedback_id",
+			    NULL)->mark, "\"feedback_id\" in %s may only hold "
+			    "letters, digits, '.', '-' and '_'", where);
+	}
+}
+
+static void
+parse_dkim(struct vctx *v, const struct ynode *root)
+{
+	const struct ynode	*sec, *k;
+	struct config		*cfg = v->cfg;
+	size_t			 i;
+
+	sec = map_get(root, "dkim", &k);
+	if (sec == NULL || config__ynode_is_null(sec))
+		return;
+	if (sec->kind != YNODE_SEQ) {
+		config__error(v->c, &sec->mark, "section \"dkim\" must be a "
+		    "sequence of signatures, got %s", config__ynode_type(sec));
+		return;
+	}
+	if ((cfg->dkim = clr_calloc(sec->nkids + 1, sizeof(*cfg->dkim))) ==
+	    NULL) {
+		config__error(v->c, &sec->mark, "out of memory");
+		return;
+	}
+	for (i = 0; i < sec->nkids; i++) {
+		const struct ynode	*e = sec->kids[i];
+		struct config_dkim	*d = &cfg->dkim[cfg->ndkim++];
+		char			 where[48];
+
+		snprintf(where, sizeof(where), "DKIM signature %zu", i + 1);
+		d->mark = e->mark;
+		if (want_kind(v, e, YNODE_MAP, where) != 0)
+			continue;
+		check_keys(v, e, dkim_keys, where);
+		get_domain(v, e, &e->mark, "domain", 1, where, &d->domain);
+		get_path(v, e, &e->mark, "key", 1, where, &d->key,
+		    &d->key_mark);
+		get_str(v, e, &e->mark, "identity", 0, ADDR_MAX, where,
+		    &d->identity, NULL);
+		if (get_str(v, e, &e->mark, "selector", 1, 253, where,
+		    &d->selector, NULL) == 0 && d->selector != NULL &&
+		    !is_label(d->selector))
+			config__error(v->c, &map_get(e, "selector",
+			    NULL)->mark, "\"selector\" in %s is not a DNS "
+			    "label", where);
+	}
+}
+
+static int
+parse_campaign(struct vctx *v, const struct ynode *key,
+    const struct ynode *val, void *elem)
+{
+	struct config_campaign		*c = elem;
+	const struct config_segment	*seg = NULL;
+	const struct ynode		*n, *fields;
+	char				 where[NAME_MAX_LEN + 16];
+	size_t				 i;
+	int				 rc = 0;
+
+	if (entry_start(v, "campaign", key, &val, campaign_keys, where,
+	    sizeof(where), &c->name, &c->mark) != 0)
+		return -1;
+	if (get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
+	    where, &c->description, NULL) != 0)
+		rc = -1;
+	if (get_str(v, val, &key->mark, "segment", 1, NAME_MAX_LEN, where,
+	    &c->segment, NULL) != 0)
+		rc = -1;
+	else if ((seg = config_find_segment(v->cfg, c->segment)) == NULL) {
+		config__error(v->c, &map_get(val, "segment", NULL)->mark,
+		    "%s: unknown segment \"%s\" (not declared under "
+		    "segments)", where, c->segment);
+		rc = -1;
+	}
+	if (get_str(v, val, &key->mark, "sender", 1, NAME_MAX_LEN, where,
+	    &c->sender, NULL) != 0)
+		rc = -1;
+	else if (config_find_sender(v->cfg, c->sender) == NULL) {
+		config__error(v->c, &map_get(val, "sender", NULL)->mark,
+		    "%s: unknown sender \"%s\" (not declared under senders)",
+		    where, c->sender);
+		rc = -1;
+	}
+	if (get_str(v, val, &key->mark, "template", 1, NAME_MAX_LEN, where,
+	    &c->template, &c->template_mark) != 0)
+		rc = -1;
+	else if ((n = map_get(val, "template", NULL)) != NULL &&
+	    check_name(v, n, "template set") != 0)
+		rc = -1;
+	if (get_str(v, val, &key->mark, "subject", 0, SUBJECT_MAX, where,
+	    &c->subject, &c->subject_mark) != 0)
+		rc = -1;
+	/* The theme is the segment's: a campaign can only restate it. */
+	if (get_str(v, val, &key->mark, "theme", 0, NAME_MAX_LEN, where,
+	    &c->theme, NULL) != 0)
+		rc = -1;
+	else if (seg != NULL && c->theme != NULL &&
+	    strcmp(c->theme, seg->theme) != 0) {
+		config__error(v->c, &map_get(val, "theme", NULL)->mark,
+		    "%s: theme \"%s\" is not the theme of its segment \"%s\" "
+		    "(\"%s\"), whose contacts consented to that one", where,
+		    c->theme, seg->name, seg->theme);
+		rc = -1;
+	} else if (seg != NULL && c->theme == NULL &&
+	    (c->theme = clr_strdup(seg->theme)) == NULL)
+		rc = -1;
+	/* The list of List-Id and of unsubscribing: one of the segment's. */
+	if (get_str(v, val, &key->mark, "list", 0, NAME_MAX_LEN, where,
+	    &c->list, NULL) != 0)
+		rc = -1;
+	else if (seg != NULL && c->list != NULL) {
+		for (i = 0; i < seg->nlists; i++)
+			if (strcmp(seg->lists[i], c->list) == 0)
+				break;
+		if (i == seg->nlists) {
+			config__error(v->c, &map_get(val, "list", NULL)->mark,
+			    "%s: list \"%s\" is not one of segment \"%s\"'s",
+			    where, c->list, seg->name);
+			rc = -1;
+		}
+	} else if (seg != NULL && c->list == NULL &&
+	    (c->list = clr_strdup(seg->lists[0])) == NULL)
+		rc = -1;
+
+	fields = map_get(val, "fields", NULL);
+	if (fields != NULL && !config__ynode_is_null(fields)) {
+		if (want_kind(v, fields, YNODE_MAP, "\"fields\"") != 0)
+			return -1;
+		c->fields = clr_calloc(fields->nkids / 2 + 1,
+		    sizeof(*c->fields));
+		if (c->fields == NULL)
+			return -1;
+		for (i = 0; i + 1 < fields->nkids; i += 2) {
+			const struct ynode	*fk = fields->kids[i];
+			struct config_field	*f = &c->fields[c->nfields];
+
+			if (check_name(v, fk, "field") != 0) {
+				rc = -1;
+				continue;
+			}
+			if ((f->name = clr_strdup(fk->str)) == NULL)
+				return -1;
+			c->nfields++;
+			if (get_str(v, fields, &fk->mark, fk->str, 1,
+			    FIELD_MAX, where, &f->value, NULL) != 0)
+				rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* resolve_path - value relative to the configuration's folder. */
 static char *
 resolve_path(const char *dir, const char *value)
 {
@@ -502,6 +806,13 @@ validate(struct vctx *v, const struct ynode *root)
 	for_each_entry(v, root, "segments", "segment", 0,
 	    sizeof(*cfg->segments), (void **)&cfg->segments, &cfg->nsegments,
 	    parse_segment);
+	for_each_entry(v, root, "campaigns", "campaign", 0,
+	    sizeof(*cfg->campaigns), (void **)&cfg->campaigns,
+	    &cfg->ncampaigns, parse_campaign);
+	get_path(v, root, &origin, "templates", cfg->ncampaigns > 0,
+	    "the top level", &cfg->templates, &cfg->templates_mark);
+	parse_mail(v, root);
+	parse_dkim(v, root);
 }
 
 struct config *
@@ -624,6 +935,38 @@ config_free(struct config *cfg)
 		clr_free(g->theme);
 		clr_free(g->where);
 	}
+	for (i = 0; i < cfg->ncampaigns; i++) {
+		struct config_campaign	*c = &cfg->campaigns[i];
+
+		clr_free(c->name);
+		clr_free(c->description);
+		clr_free(c->segment);
+		clr_free(c->template);
+		clr_free(c->sender);
+		clr_free(c->subject);
+		clr_free(c->theme);
+		clr_free(c->list);
+		for (j = 0; j < c->nfields; j++) {
+			clr_free(c->fields[j].name);
+			clr_free(c->fields[j].value);
+		}
+		clr_free(c->fields);
+	}
+	for (i = 0; i < cfg->ndkim; i++) {
+		clr_free(cfg->dkim[i].domain);
+		clr_free(cfg->dkim[i].selector);
+		clr_free(cfg->dkim[i].key);
+		clr_free(cfg->dkim[i].identity);
+	}
+	clr_free(cfg->dkim);
+	clr_free(cfg->campaigns);
+	clr_free(cfg->templates);
+	clr_free(cfg->mail.bounce_domain);
+	clr_free(cfg->mail.unsubscribe_url);
+	clr_free(cfg->mail.unsubscribe_mailto);
+	clr_free(cfg->mail.token_key);
+	clr_free(cfg->mail.list_id_domain);
+	clr_free(cfg->mail.feedback_id);
 	clr_free(cfg->lists);
 	clr_free(cfg->themes);
 	clr_free(cfg->senders);
@@ -713,5 +1056,29 @@ config_find_segment(const struct config *cfg, const char *name)
 		if (cfg->segments[i].name != NULL &&
 		    strcmp(cfg->segments[i].name, name) == 0)
 			return &cfg->segments[i];
+	return NULL;
+}
+
+const struct config_sender *
+config_find_sender(const struct config *cfg, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->nsenders; i++)
+		if (cfg->senders[i].name != NULL &&
+		    strcmp(cfg->senders[i].name, name) == 0)
+			return &cfg->senders[i];
+	return NULL;
+}
+
+const struct config_campaign *
+config_find_campaign(const struct config *cfg, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->ncampaigns; i++)
+		if (cfg->campaigns[i].name != NULL &&
+		    strcmp(cfg->campaigns[i].name, name) == 0)
+			return &cfg->campaigns[i];
 	return NULL;
 }

@@ -60,11 +60,61 @@ struct config_segment {
 	struct config_mark	 where_mark;
 };
 
+/* How messages are addressed, tokened and identified (key "mail"). */
+struct config_mail {
+	char			*bounce_domain;	/* VERP envelope domain */
+	char			*unsubscribe_url;	/* https base; + token */
+	char			*unsubscribe_mailto;	/* address, or NULL */
+	char			*token_key;	/* absolute path of the key */
+	char			*list_id_domain;	/* List-Id suffix */
+	char			*feedback_id;	/* Feedback-ID sender id */
+	struct config_mark	 mark;
+	struct config_mark	 token_key_mark;
+};
+
+/* One DKIM signature every message gets (key "dkim", a sequence). */
+struct config_dkim {
+	char			*domain;
+	char			*selector;
+	char			*key;		/* absolute path */
+	char			*identity;	/* i=, or NULL */
+	struct config_mark	 mark;
+	struct config_mark	 key_mark;
+};
+
+/* A campaign field: a named value its templates can use. */
+struct config_field {
+	char			*name;
+	char			*value;
+};
+
+struct config_campaign {
+	char			*name;
+	char			*description;	/* or NULL */
+	char			*segment;	/* a declared segment */
+	char			*template;	/* a template set (folder) */
+	char			*sender;	/* a declared sender */
+	char			*subject;	/* Mustache, or NULL: the set's */
+	char			*theme;		/* the segment's theme */
+	char			*list;		/* List-Id and unsubscribe scope */
+	struct config_field	*fields;
+	size_t			 nfields;
+	struct config_mark	 mark;
+	struct config_mark	 template_mark;
+	struct config_mark	 subject_mark;
+};
+
 struct config {
 	char			*path;		/* as given */
 	char			*dir;		/* absolute folder of path */
 	char			*database;	/* absolute */
 	struct config_mark	 database_mark;
+	char			*templates;	/* absolute folder, or NULL */
+	struct config_mark	 templates_mark;
+	int			 has_mail;	/* the mail section is set */
+	struct config_mail	 mail;
+	struct config_dkim	*dkim;
+	size_t			 ndkim;
 
 	struct config_list	*lists;
 	size_t			 nlists;
@@ -74,6 +124,8 @@ struct config {
 	size_t			 nsenders;
 	struct config_segment	*segments;
 	size_t			 nsegments;
+	struct config_campaign	*campaigns;
+	size_t			 ncampaigns;
 };
 
 /* Error messages, each "FILE:LINE:COL: text", in the order found. */
@@ -111,6 +163,10 @@ const struct config_list	*config_find_list(const struct config *,
 const struct config_theme	*config_find_theme(const struct config *,
 				    const char *);
 const struct config_segment	*config_find_segment(const struct config *,
+				    const char *);
+const struct config_sender	*config_find_sender(const struct config *,
+				    const char *);
+const struct config_campaign	*config_find_campaign(const struct config *,
 				    const char *);
 
 #endif

@@ -156,6 +156,71 @@ static const struct bad_case bad_cases[] = {
 	  "    where: [1]\n",
 	  "t.yaml:13:12: \"where\" in segment \"g\" must be a string, "
 	  "got a sequence" },
+	{ "campaign with an unknown segment",
+	  BASE "templates: tpl\nmail:\n  bounce_domain: b.example.org\n"
+	  "  list_id_domain: l.example.org\n"
+	  "  unsubscribe_url: https://example.org/u/\n  token_key: t.key\n"
+	  "campaigns:\n  c:\n    segment: nope\n    template: news\n"
+	  "    sender: s\n",
+	  "t.yaml:17:14: campaign \"c\": unknown segment \"nope\" (not "
+	  "declared under segments)" },
+	{ "campaign with an unknown sender",
+	  BASE "segments:\n  g:\n    lists: [a]\n    theme: t\n"
+	  "templates: tpl\nmail:\n  bounce_domain: b.example.org\n"
+	  "  list_id_domain: l.example.org\n"
+	  "  unsubscribe_url: https://example.org/u/\n  token_key: t.key\n"
+	  "campaigns:\n  c:\n    segment: g\n    template: news\n"
+	  "    sender: nobody\n",
+	  "t.yaml:23:13: campaign \"c\": unknown sender \"nobody\" (not "
+	  "declared under senders)" },
+	{ "campaign whose theme is not its segment's",
+	  BASE "segments:\n  g:\n    lists: [a]\n    theme: t\n"
+	  "templates: tpl\nmail:\n  bounce_domain: b.example.org\n"
+	  "  list_id_domain: l.example.org\n"
+	  "  unsubscribe_url: https://example.org/u/\n  token_key: t.key\n"
+	  "campaigns:\n  c:\n    segment: g\n    template: news\n"
+	  "    sender: s\n    theme: other\n",
+	  "t.yaml:24:12: campaign \"c\": theme \"other\" is not the theme "
+	  "of its segment \"g\" (\"t\"), whose contacts consented to that "
+	  "one" },
+	{ "campaigns without mail",
+	  BASE "segments:\n  g:\n    lists: [a]\n    theme: t\n"
+	  "templates: tpl\n"
+	  "campaigns:\n  c:\n    segment: g\n    template: news\n"
+	  "    sender: s\n",
+	  "t.yaml:1:1: campaigns need the section \"mail\"" },
+	{ "campaigns without templates",
+	  BASE "segments:\n  g:\n    lists: [a]\n    theme: t\n"
+	  "mail:\n  bounce_domain: b.example.org\n"
+	  "  list_id_domain: l.example.org\n"
+	  "  unsubscribe_url: https://example.org/u/\n  token_key: t.key\n"
+	  "campaigns:\n  c:\n    segment: g\n    template: news\n"
+	  "    sender: s\n",
+	  "t.yaml:1:1: the top level: missing required key \"templates\"" },
+	{ "an http unsubscribe URL",
+	  BASE "mail:\n  bounce_domain: b.example.org\n"
+	  "  list_id_domain: l.example.org\n"
+	  "  unsubscribe_url: http://example.org/u/\n  token_key: t.key\n",
+	  "t.yaml:12:20: \"unsubscribe_url\" in section \"mail\" must be an "
+	  "https:// URL without spaces, quotes or angle brackets" },
+	{ "a bad bounce domain",
+	  BASE "mail:\n  bounce_domain: not a domain\n"
+	  "  list_id_domain: l.example.org\n"
+	  "  unsubscribe_url: https://example.org/u/\n  token_key: t.key\n",
+	  "t.yaml:10:18: \"bounce_domain\" in section \"mail\" is not a "
+	  "valid domain name" },
+	{ "dkim not a sequence",
+	  BASE "dkim:\n  domain: example.org\n",
+	  "t.yaml:10:3: section \"dkim\" must be a sequence of signatures, "
+	  "got a mapping" },
+	{ "dkim selector not a label",
+	  BASE "dkim:\n  - domain: example.org\n    selector: \"a b\"\n"
+	  "    key: k.pem\n",
+	  "t.yaml:11:15: \"selector\" in DKIM signature 1 is not a DNS "
+	  "label" },
+	{ "dkim without key",
+	  BASE "dkim:\n  - domain: example.org\n    selector: s1\n",
+	  "t.yaml:10:5: DKIM signature 1: missing required key \"key\"" },
 	{ "too deep",
 	  "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]"
 	  "]]]]]]]]]]]]]]\n",
@@ -270,6 +335,57 @@ test_valid_config(void **state)
 }
 
 static void
+test_campaigns(void **state)
+{
+	static const char yaml[] = BASE
+	    "segments:\n  g:\n    lists: [a]\n    theme: t\n"
+	    "templates: tpl\n"
+	    "mail:\n  bounce_domain: Bounces.Example.ORG\n"
+	    "  list_id_domain: lists.example.org\n"
+	    "  unsubscribe_url: https://example.org/u/\n"
+	    "  unsubscribe_mailto: unsub@example.org\n"
+	    "  token_key: secret/t.key\n  feedback_id: ngo\n"
+	    "dkim:\n  - domain: example.org\n    selector: rsa2026\n"
+	    "    key: /etc/clarion/rsa.pem\n"
+	    "  - domain: example.org\n    selector: ed2026\n"
+	    "    key: keys/ed.pem\n    identity: \"@example.org\"\n"
+	    "campaigns:\n  c:\n    segment: g\n    template: news\n"
+	    "    sender: s\n    subject: \"{{first_name}}, news\"\n"
+	    "    fields:\n      petition_url: https://example.org/p\n"
+	    "      deadline: 1 December\n";
+	struct config_diag		 d = { NULL, 0, 0 };
+	struct config			*cfg;
+	const struct config_campaign	*c;
+
+	(void)state;
+	cfg = config_parse("t.yaml", "/srv/c", yaml, sizeof(yaml) - 1, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.msgs[i]);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->templates, "/srv/c/tpl");
+	assert_true(cfg->has_mail);
+	assert_string_equal(cfg->mail.bounce_domain, "bounces.example.org");
+	assert_string_equal(cfg->mail.token_key, "/srv/c/secret/t.key");
+	assert_string_equal(cfg->mail.unsubscribe_mailto, "unsub@example.org");
+	assert_int_equal(cfg->ndkim, 2);
+	assert_string_equal(cfg->dkim[0].key, "/etc/clarion/rsa.pem");
+	assert_null(cfg->dkim[0].identity);
+	assert_string_equal(cfg->dkim[1].key, "/srv/c/keys/ed.pem");
+	assert_string_equal(cfg->dkim[1].identity, "@example.org");
+	c = config_find_campaign(cfg, "c");
+	assert_non_null(c);
+	/* Theme and list default to the segment's. */
+	assert_string_equal(c->theme, "t");
+	assert_string_equal(c->list, "a");
+	assert_string_equal(c->subject, "{{first_name}}, news");
+	assert_int_equal(c->nfields, 2);
+	assert_string_equal(c->fields[1].name, "deadline");
+	assert_string_equal(c->fields[1].value, "1 December");
+	assert_null(config_find_campaign(cfg, "nope"));
+	config_free(cfg);
+}
+
+static void
 test_absolute_database(void **state)
 {
 	static const char yaml[] = "database: /var/lib/clarion/c.db\n"
@@ -316,6 +432,7 @@ main(void)
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_valid_config),
+		cmocka_unit_test(test_campaigns),
 		cmocka_unit_test(test_absolute_database),
 		cmocka_unit_test(test_load_file),
 	};
