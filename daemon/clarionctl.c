@@ -23,43 +23,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "ctl.h"
 #include "demo_data.h"
-#include "import/import.h"
-#include "table.h"
-#include "util/alloc.h"
-#include "util/buf.h"
-#include "util/json.h"
 #include "util/str.h"
 
-/* Options common to every command, parsed before the command name. */
-struct globals {
-	const char	*config;	/* -c FILE */
-	int		 json;		/* --json */
-};
-
-struct command {
-	const char	*name;
-	int		(*run)(const struct command *, struct globals *, int,
-			    char **);
-	const char	*usage;
-	const char	*help;
-};
-
-static int	cmd_check_config(const struct command *, struct globals *, int,
+static int	cmd_check_config(const struct ctl_command *, struct ctl_globals *, int,
 		    char **);
-static int	cmd_import(const struct command *, struct globals *, int,
-		    char **);
-static int	cmd_segment(const struct command *, struct globals *, int,
-		    char **);
-static int	cmd_demo_data(const struct command *, struct globals *, int,
+static int	cmd_demo_data(const struct ctl_command *, struct ctl_globals *, int,
 		    char **);
 
-static const struct command commands[] = {
+static const struct ctl_command commands[] = {
 	{ "check-config", cmd_check_config, "check-config",
 	  "Validate the configuration (every key, every segment's SQL)\n"
 	  "without touching the database. Exit 0 if valid, 78 if not." },
-	{ "import", cmd_import,
+	{ "import", ctl_import,
 	  "import FILE.csv --list NAME [--consent THEME]... [--source TEXT]\n"
 	  "       [--delimiter CHAR]",
 	  "Import contacts from an RFC 4180 CSV file (\"-\" for standard\n"
@@ -70,7 +47,7 @@ static const struct command commands[] = {
 	  "are reported as FILE:LINE: reason and skipped; the rest goes in\n"
 	  "as one transaction. The last line of output sums it up.\n"
 	  "Exit 0 if every row was accepted, 1 if some were skipped." },
-	{ "segment", cmd_segment,
+	{ "segment", ctl_segment,
 	  "segment count NAME | segment preview NAME [--limit N] |\n"
 	  "       segment sql NAME",
 	  "count: how many contacts the segment selects now.\n"
@@ -101,8 +78,8 @@ usage(FILE *fp)
 	fprintf(fp, "\n'clarionctl COMMAND --help' describes a command.\n");
 }
 
-static int
-command_help(const struct command *c, FILE *fp)
+int
+ctl_help(const struct ctl_command *c, FILE *fp)
 {
 	fprintf(fp, "usage: clarionctl [-c FILE] %s\n\n%s\n", c->usage,
 	    c->help);
@@ -122,7 +99,7 @@ wants_help(int argc, char **argv)
 	return 0;
 }
 
-static const struct command *
+static const struct ctl_command *
 find_command(const char *name)
 {
 	size_t	 i;
@@ -134,8 +111,8 @@ find_command(const char *name)
 }
 
 /* load - the configuration, or NULL after printing why to stderr. */
-static struct config *
-load(struct globals *g)
+struct config *
+ctl_load(const struct ctl_globals *g)
 {
 	struct config_diag	 diag = { NULL, 0, 0 };
 	struct config		*cfg;
@@ -153,14 +130,14 @@ load(struct globals *g)
 }
 
 static int
-cmd_check_config(const struct command *cmd, struct globals *g, int argc,
+cmd_check_config(const struct ctl_command *cmd, struct ctl_globals *g, int argc,
     char **argv)
 {
 	struct config	*cfg;
 
 	if (argc != 1)
-		return command_help(cmd, stderr);
-	if ((cfg = load(g)) == NULL)
+		return ctl_help(cmd, stderr);
+	if ((cfg = ctl_load(g)) == NULL)
 		return EXIT_CONFIG;
 	if (g->json)
 		printf("{\"ok\":true,\"lists\":%zu,\"themes\":%zu,"
@@ -174,351 +151,8 @@ cmd_check_config(const struct command *cmd, struct globals *g, int argc,
 	return 0;
 }
 
-/* Source of import bytes: a file descriptor. */
-static ssize_t
-fd_read(void *arg, void *dst, size_t n)
-{
-	int	 fd = *(int *)arg;
-	ssize_t	 r;
-
-	do
-		r = read(fd, dst, n);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
-
-struct report_ctx {
-	const char	*file;
-	unsigned long	 shown;
-};
-
-/* Each refused row, as FILE:LINE: reason. */
-static void
-report_row(void *arg, unsigned long line, const char *reason)
-{
-	struct report_ctx	*r = arg;
-
-	fprintf(stderr, "%s:%lu: %s\n", r->file, line, reason);
-	r->shown++;
-}
-
-/* declared - "a, b, c": the list (or theme) names a configuration declares. */
-static void
-declared(struct buf *b, const struct config *cfg, int themes)
-{
-	size_t	 i, n = themes ? cfg->nthemes : cfg->nlists;
-
-	buf_reset(b);
-	for (i = 0; i < n; i++)
-		buf_printf(b, "%s%s", i ? ", " : "", themes ?
-		    cfg->themes[i].name : cfg->lists[i].name);
-}
-
 static int
-cmd_import(const struct command *cmd, struct globals *g, int argc,
-    char **argv)
-{
-	static const struct option longopts[] = {
-		{ "list",	required_argument, NULL, 'l' },
-		{ "consent",	required_argument, NULL, 't' },
-		{ "source",	required_argument, NULL, 's' },
-		{ "delimiter",	required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct import_options	 opt;
-	struct import_stats	 stats;
-	struct report_ctx	 rep;
-	struct clr_err		 err = { 0, "" };
-	struct config		*cfg = NULL;
-	struct store		*st = NULL;
-	struct buf		 b = BUF_INITIALIZER(4096);
-	const char		**themes = NULL, *file, *slash;
-	struct store_options	 sopt = { STORE_CREATE, 0, 0 };
-	size_t			 nthemes = 0, i;
-	int			 c, fd = -1, status = EXIT_USAGE;
-
-	memset(&opt, 0, sizeof(opt));
-	if ((themes = clr_calloc((size_t)argc, sizeof(*themes))) == NULL)
-		return EXIT_SOFTWARE;
-	optind = 0;	/* glibc: re-initialise, so options may follow FILE */
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			opt.list = optarg;
-			break;
-		case 't':
-			themes[nthemes++] = optarg;
-			break;
-		case 's':
-			opt.source = optarg;
-			break;
-		case 'd':
-			if (strlen(optarg) != 1 || optarg[0] == '"' ||
-			    optarg[0] == '\n' || optarg[0] == '\r') {
-				fprintf(stderr, "clarionctl: --delimiter takes "
-				    "one character other than a quote or a "
-				    "line break\n");
-				goto out;
-			}
-			opt.delimiter = optarg[0];
-			break;
-		default:
-			command_help(cmd, stderr);
-			goto out;
-		}
-	}
-	if (optind + 1 != argc || opt.list == NULL) {
-		command_help(cmd, stderr);
-		goto out;
-	}
-	file = argv[optind];
-	if ((cfg = load(g)) == NULL) {
-		status = EXIT_CONFIG;
-		goto out;
-	}
-	if (config_find_list(cfg, opt.list) == NULL) {
-		declared(&b, cfg, 0);
-		fprintf(stderr, "clarionctl: unknown list \"%s\" (the "
-		    "configuration declares: %s)\n", opt.list, b.data);
-		goto out;
-	}
-	for (i = 0; i < nthemes; i++) {
-		if (config_find_theme(cfg, themes[i]) == NULL) {
-			declared(&b, cfg, 1);
-			fprintf(stderr, "clarionctl: unknown theme \"%s\" (the "
-			    "configuration declares: %s)\n", themes[i],
-			    b.data);
-			goto out;
-		}
-	}
-	opt.themes = themes;
-	opt.nthemes = nthemes;
-	opt.now = (int64_t)time(NULL);
-	buf_reset(&b);
-	if (opt.source == NULL) {
-		slash = strrchr(file, '/');
-		buf_printf(&b, "import of %s", slash ? slash + 1 : file);
-		opt.source = b.data;
-	}
-	if (strcmp(file, "-") == 0)
-		fd = STDIN_FILENO;
-	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "clarionctl: %s: %s\n", file, strerror(errno));
-		status = EXIT_NOINPUT;
-		goto out;
-	}
-	if ((st = store_open(cfg->database, &sopt, &err)) == NULL) {
-		fprintf(stderr, "clarionctl: %s\n", err.msg);
-		status = exit_status(err.code);
-		goto out;
-	}
-	rep.file = strcmp(file, "-") == 0 ? "<stdin>" : file;
-	rep.shown = 0;
-	if (import_csv(st, fd_read, &fd, &opt, &stats, report_row, &rep,
-	    &err) != 0) {
-		fprintf(stderr, "%s: %s; nothing was imported\n", rep.file,
-		    err.msg);
-		status = exit_status(err.code);
-		goto out;
-	}
-	if (g->json)
-		printf("{\"ok\":true,\"imported\":%" PRIu64 ",\"updated\":%"
-		    PRIu64 ",\"skipped\":%" PRIu64 ",\"unchanged\":%" PRIu64
-		    "}\n", stats.imported, stats.updated, stats.skipped,
-		    stats.unchanged);
-	else
-		printf("imported %" PRIu64 ", updated %" PRIu64 ", skipped %"
-		    PRIu64 ", unchanged %" PRIu64 "\n", stats.imported,
-		    stats.updated, stats.skipped, stats.unchanged);
-	status = stats.skipped > 0 ? 1 : 0;
-out:
-	if (fd > STDIN_FILENO)
-		close(fd);
-	store_close(st);
-	config_free(cfg);
-	buf_free(&b);
-	clr_free(themes);
-	return status;
-}
-
-struct preview_ctx {
-	struct globals	*g;
-	struct table	*t;
-	struct buf	 line;
-	int		 failed;
-};
-
-static int
-preview_row(void *arg, const struct store_contact_row *row)
-{
-	struct preview_ctx	*p = arg;
-	char			 id[24];
-	const char		*cells[6];
-
-	snprintf(id, sizeof(id), "%" PRId64, row->id);
-	if (p->g->json) {
-		struct buf	*b = &p->line;
-
-		buf_reset(b);
-		buf_printf(b, "{\"id\":%s,\"email\":", id);
-		json_put_string(b, row->email, strlen(row->email));
-		buf_puts(b, ",\"first_name\":");
-		if (row->first_name != NULL)
-			json_put_string(b, row->first_name,
-			    strlen(row->first_name));
-		else
-			buf_puts(b, "null");
-		buf_puts(b, ",\"last_name\":");
-		if (row->last_name != NULL)
-			json_put_string(b, row->last_name,
-			    strlen(row->last_name));
-		else
-			buf_puts(b, "null");
-		buf_puts(b, ",\"locale\":");
-		if (row->locale != NULL)
-			json_put_string(b, row->locale, strlen(row->locale));
-		else
-			buf_puts(b, "null");
-		/* attrs is JSON already: the store checks json_valid. */
-		buf_printf(b, ",\"attrs\":%s}", row->attrs);
-		if (b->data == NULL || puts(b->data) == EOF)
-			p->failed = 1;
-		return p->failed;
-	}
-	cells[0] = id;
-	cells[1] = row->email;
-	cells[2] = row->first_name;
-	cells[3] = row->last_name;
-	cells[4] = row->locale;
-	cells[5] = row->attrs;
-	if (table_add(p->t, cells) != 0)
-		p->failed = 1;
-	return p->failed;
-}
-
-static int
-cmd_segment(const struct command *cmd, struct globals *g, int argc,
-    char **argv)
-{
-	static const struct option longopts[] = {
-		{ "limit",	required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static const char *const headers[] = {
-		"id", "email", "first_name", "last_name", "locale", "attrs"
-	};
-	const struct config_segment	*seg;
-	struct store_segment_def	 def;
-	struct store_options		 sopt = { 0, 0, 0 };
-	struct preview_ctx		 p;
-	struct clr_err			 err = { 0, "" };
-	struct config			*cfg = NULL;
-	struct store			*st = NULL;
-	struct buf			 sql = BUF_INITIALIZER(1 << 20);
-	const char			*verb, *name, *errstr;
-	int64_t				 limit = 20;
-	uint64_t			 count;
-	int				 c, status = EXIT_USAGE;
-
-	memset(&p, 0, sizeof(p));
-	buf_init(&p.line, 1 << 20);
-	optind = 0;	/* glibc: re-initialise, so options may follow FILE */
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'n') {
-			command_help(cmd, stderr);
-			goto out;
-		}
-		if (str_tonum(optarg, strlen(optarg), 0, 1000000, &limit,
-		    &errstr) != 0) {
-			fprintf(stderr, "clarionctl: --limit %s: %s (0 to "
-			    "1000000)\n", optarg, errstr);
-			goto out;
-		}
-	}
-	if (optind + 2 != argc) {
-		command_help(cmd, stderr);
-		goto out;
-	}
-	verb = argv[optind];
-	name = argv[optind + 1];
-	if (strcmp(verb, "count") != 0 && strcmp(verb, "preview") != 0 &&
-	    strcmp(verb, "sql") != 0) {
-		command_help(cmd, stderr);
-		goto out;
-	}
-	if ((cfg = load(g)) == NULL) {
-		status = EXIT_CONFIG;
-		goto out;
-	}
-	if ((seg = config_find_segment(cfg, name)) == NULL) {
-		fprintf(stderr, "clarionctl: no segment \"%s\" in %s\n", name,
-		    cfg->path);
-		goto out;
-	}
-	segment_def(seg, &def);
-	if (strcmp(verb, "sql") == 0) {
-		if (store_segment_sql(&def, STORE_SEGMENT_COUNT, 0, &sql) != 0) {
-			status = EXIT_SOFTWARE;
-			goto out;
-		}
-		printf("%s;\n", sql.data);
-		status = 0;
-		goto out;
-	}
-	if ((st = store_open(cfg->database, &sopt, &err)) == NULL) {
-		fprintf(stderr, "clarionctl: %s\n", err.msg);
-		status = exit_status(err.code);
-		goto out;
-	}
-	if (strcmp(verb, "count") == 0) {
-		if (store_segment_count(st, &def, &count, &err) != 0) {
-			fprintf(stderr, "clarionctl: segment \"%s\": %s\n",
-			    name, err.msg);
-			status = exit_status(err.code);
-			goto out;
-		}
-		if (g->json)
-			printf("{\"segment\":\"%s\",\"count\":%" PRIu64 "}\n",
-			    name, count);
-		else
-			printf("%" PRIu64 "\n", count);
-		status = 0;
-		goto out;
-	}
-	p.g = g;
-	if (!g->json) {
-		if ((p.t = table_new(6, headers)) == NULL) {
-			status = EXIT_SOFTWARE;
-			goto out;
-		}
-		table_set_max(p.t, 1, 40);
-		table_set_max(p.t, 5, 60);
-	}
-	if (store_segment_preview(st, &def, (uint64_t)limit, preview_row, &p,
-	    &err) != 0) {
-		fprintf(stderr, "clarionctl: segment \"%s\": %s\n", name,
-		    err.msg);
-		status = exit_status(err.code);
-		goto out;
-	}
-	if (p.failed) {
-		status = EXIT_IOERR;
-		goto out;
-	}
-	if (p.t != NULL)
-		table_print(p.t, stdout);
-	status = 0;
-out:
-	table_free(p.t);
-	buf_free(&p.line);
-	buf_free(&sql);
-	store_close(st);
-	config_free(cfg);
-	return status;
-}
-
-static int
-cmd_demo_data(const struct command *cmd, struct globals *g, int argc,
+cmd_demo_data(const struct ctl_command *cmd, struct ctl_globals *g, int argc,
     char **argv)
 {
 	static const struct option longopts[] = {
@@ -534,7 +168,7 @@ cmd_demo_data(const struct command *cmd, struct globals *g, int argc,
 	int64_t				 v;
 	int				 c;
 
-	optind = 0;	/* glibc: re-initialise, so options may follow FILE */
+	CTL_GETOPT_RESET();
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -559,11 +193,11 @@ cmd_demo_data(const struct command *cmd, struct globals *g, int argc,
 			opt.seed = (uint64_t)v;
 			break;
 		default:
-			return command_help(cmd, stderr);
+			return ctl_help(cmd, stderr);
 		}
 	}
 	if (optind != argc)
-		return command_help(cmd, stderr);
+		return ctl_help(cmd, stderr);
 	if (demo_data_write(&opt, &counts, &err) != 0) {
 		fprintf(stderr, "clarionctl: %s\n", err.msg);
 		return EXIT_CANTCREAT;
@@ -594,8 +228,8 @@ main(int argc, char **argv)
 		{ "version",	no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const struct command	*cmd;
-	struct globals		 g = { NULL, 0 };
+	const struct ctl_command	*cmd;
+	struct ctl_globals		 g = { NULL, 0 };
 	int			 c;
 
 	store_library_init();
@@ -632,6 +266,6 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (wants_help(argc, argv))
-		return command_help(cmd, stdout);
+		return ctl_help(cmd, stdout);
 	return cmd->run(cmd, &g, argc, argv);
 }
