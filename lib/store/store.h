@@ -139,6 +139,22 @@ struct store_contact_row {
 typedef int	(*store_contact_fn)(void *arg,
 		    const struct store_contact_row *);
 
+/*
+ * The contact with this (normalised) address: fn is called once with its
+ * row. Returns 0, CLR_ENOENT if there is none, or another CLR_E* code.
+ */
+int		 store_contact_find(struct store *, const char *email,
+		    store_contact_fn fn, void *arg, struct clr_err *);
+
+/*
+ * Call fn for each distinct top-level key of the contacts' attrs, in
+ * byte order, with how many contacts have it. For lint: which values a
+ * template may expect.
+ */
+typedef int	(*store_attr_fn)(void *arg, const char *key, uint64_t count);
+int		 store_attr_keys(struct store *, store_attr_fn fn, void *arg,
+		    struct clr_err *);
+
 int		 store_segment_check(struct store *,
 		    const struct store_segment_def *, struct clr_err *);
 /* The SQL a segment runs, literals inlined (for the shell, for EXPLAIN). */
