@@ -3,7 +3,7 @@
  * daemon/clarionctl.c - clarion's command line
  *
  * Offline commands work on the configuration and the store directly:
- * check-config, import, segment, demo-data. Commands that drive a running
+ * check-config, import, segment, render, lint, keygen, demo-data. Commands that drive a running
  * clariond come with the control socket.
  *
  * Exit statuses (sysexits(3)): 0 success; 1 done, with refused input
@@ -53,6 +53,27 @@ static const struct ctl_command commands[] = {
 	  "count: how many contacts the segment selects now.\n"
 	  "preview: the first N (default 20) of them, by id.\n"
 	  "sql: the SQL the segment runs, for the sqlite3 shell." },
+	{ "render", ctl_render,
+	  "render CAMPAIGN --contact EMAIL [--run N]",
+	  "Write the exact message CAMPAIGN would send to the contact (DKIM\n"
+	  "signatures included) on standard output, and its envelope (MAIL\n"
+	  "FROM, RCPT TO) on standard error. --run N renders it as for run N\n"
+	  "(default 0, a preview): it sets the VERP and unsubscribe tokens." },
+	{ "lint", ctl_lint,
+	  "lint CAMPAIGN [--sample N]",
+	  "Render CAMPAIGN for the first N contacts of its segment (default\n"
+	  "100) and report what to fix before sending: templates that do not\n"
+	  "load, a message over 102 KB (Gmail clips it), a part without the\n"
+	  "unsubscribe link, a subject over 150 characters, names no contact,\n"
+	  "field or built-in provides, http: links, contacts that cannot be\n"
+	  "rendered. Exit 0 if nothing is wrong, 1 otherwise." },
+	{ "keygen", ctl_keygen,
+	  "keygen [--rsa-bits N]",
+	  "Make every key file the configuration names that does not exist\n"
+	  "yet (the token key, each DKIM signature's key in the algorithm it\n"
+	  "states, RSA of N bits (default 2048) when it states none), mode\n"
+	  "0600, never overwriting one; then print the DNS TXT records that\n"
+	  "publish the DKIM keys." },
 	{ "demo-data", cmd_demo_data,
 	  "demo-data [--out DIR] [--contacts N] [--seed N]",
 	  "Write deterministic demo CSV files shaped like the NGO's audience\n"
@@ -141,12 +162,14 @@ cmd_check_config(const struct ctl_command *cmd, struct ctl_globals *g, int argc,
 		return EXIT_CONFIG;
 	if (g->json)
 		printf("{\"ok\":true,\"lists\":%zu,\"themes\":%zu,"
-		    "\"senders\":%zu,\"segments\":%zu}\n", cfg->nlists,
-		    cfg->nthemes, cfg->nsenders, cfg->nsegments);
+		    "\"senders\":%zu,\"segments\":%zu,\"campaigns\":%zu}\n",
+		    cfg->nlists, cfg->nthemes, cfg->nsenders, cfg->nsegments,
+		    cfg->ncampaigns);
 	else
 		printf("%s: OK (%zu lists, %zu themes, %zu senders, "
-		    "%zu segments)\n", cfg->path, cfg->nlists, cfg->nthemes,
-		    cfg->nsenders, cfg->nsegments);
+		    "%zu segments, %zu campaigns)\n", cfg->path, cfg->nlists,
+		    cfg->nthemes, cfg->nsenders, cfg->nsegments,
+		    cfg->ncampaigns);
 	config_free(cfg);
 	return 0;
 }

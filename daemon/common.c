@@ -3,8 +3,10 @@
  * daemon/common.c - what clariond and clarionctl share
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common.h"
+#include "render/render.h"
 #include "util/err.h"
 
 const char *
@@ -59,13 +61,39 @@ check_segments(const struct config *cfg, struct config_diag *diag)
 	return bad;
 }
 
+/*
+ * check_campaigns - build every campaign as the daemon would: its
+ * templates compile, its partials exist, its keys load. Nothing is
+ * written; the errors name their files.
+ */
+static int
+check_campaigns(const struct config *cfg, struct config_diag *diag)
+{
+	struct render_campaign	*rc;
+	struct clr_err		 err;
+	size_t			 i;
+	int			 bad = 0;
+
+	for (i = 0; i < cfg->ncampaigns; i++) {
+		memset(&err, 0, sizeof(err));
+		rc = render_campaign_new(cfg, cfg->campaigns[i].name, 0, &err);
+		if (rc == NULL) {
+			config_diag_add(diag, NULL, NULL, "%s", err.msg);
+			bad = -1;
+		}
+		render_campaign_free(rc);
+	}
+	return bad;
+}
+
 struct config *
 config_load_checked(const char *path, struct config_diag *diag)
 {
 	struct config	*cfg;
 
 	cfg = config_load(path, diag);
-	if (cfg != NULL && check_segments(cfg, diag) != 0) {
+	if (cfg != NULL && (check_segments(cfg, diag) != 0 ||
+	    check_campaigns(cfg, diag) != 0)) {
 		config_free(cfg);
 		cfg = NULL;
 	}

@@ -25,8 +25,9 @@ const char	*config_path(const char *opt);
 
 /*
  * Load and fully validate a configuration, including what config_load
- * cannot check alone (each segment's SQL, compiled against a private
- * in-memory store: no file is touched). Returns NULL on any error, with
+ * cannot check alone: each segment's SQL, compiled against a private
+ * in-memory store, and each campaign, built as the daemon would build it
+ * (templates, partials, keys). Files are read, none is written. Returns NULL on any error, with
  * the messages (FILE:LINE:COL: text) in diag, for the caller to print or
  * log; the caller frees diag.
  */

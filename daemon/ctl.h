@@ -47,5 +47,7 @@ int	ctl_render(const struct ctl_command *, struct ctl_globals *, int,
 	    char **);
 int	ctl_lint(const struct ctl_command *, struct ctl_globals *, int,
 	    char **);
+int	ctl_keygen(const struct ctl_command *, struct ctl_globals *, int,
+	    char **);
 
 #endif

@@ -54,7 +54,7 @@ static const char *const mail_keys[] = {
 	"list_id_domain", "feedback_id", NULL
 };
 static const char *const dkim_keys[] = {
-	"domain", "selector", "key", "identity", NULL
+	"domain", "selector", "key", "identity", "algorithm", NULL
 };
 static const char *const campaign_keys[] = {
 	"description", "segment", "template", "sender", "subject", "theme",
@@ -643,6 +643,13 @@ parse_dkim(struct vctx *v, const struct ynode *root)
 		    &d->key_mark);
 		get_str(v, e, &e->mark, "identity", 0, ADDR_MAX, where,
 		    &d->identity, NULL);
+		if (get_str(v, e, &e->mark, "algorithm", 0, 32, where,
+		    &d->algorithm, NULL) == 0 && d->algorithm != NULL &&
+		    strcmp(d->algorithm, "rsa-sha256") != 0 &&
+		    strcmp(d->algorithm, "ed25519-sha256") != 0)
+			config__error(v->c, &map_get(e, "algorithm",
+			    NULL)->mark, "\"algorithm\" in %s must be "
+			    "rsa-sha256 or ed25519-sha256", where);
 		if (get_str(v, e, &e->mark, "selector", 1, 253, where,
 		    &d->selector, NULL) == 0 && d->selector != NULL &&
 		    !is_label(d->selector))
@@ -957,6 +964,7 @@ config_free(struct config *cfg)
 		clr_free(cfg->dkim[i].selector);
 		clr_free(cfg->dkim[i].key);
 		clr_free(cfg->dkim[i].identity);
+		clr_free(cfg->dkim[i].algorithm);
 	}
 	clr_free(cfg->dkim);
 	clr_free(cfg->campaigns);
@@ -991,9 +999,9 @@ config_diag_add(struct config_diag *d, const char *file,
 		d->truncated = 1;
 		return;
 	}
-	if (m != NULL && m->line > 0)
+	if (file != NULL && m != NULL && m->line > 0)
 		buf_printf(&b, "%s:%u:%u: ", file, m->line, m->col);
-	else
+	else if (file != NULL)
 		buf_printf(&b, "%s: ", file);
 	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);

@@ -78,6 +78,7 @@ struct config_dkim {
 	char			*selector;
 	char			*key;		/* absolute path */
 	char			*identity;	/* i=, or NULL */
+	char			*algorithm;	/* the key's, or NULL: any */
 	struct config_mark	 mark;
 	struct config_mark	 key_mark;
 };
@@ -152,7 +153,10 @@ struct config	*config_parse(const char *name, const char *dir,
 
 void		 config_free(struct config *);
 
-/* Append "FILE:LINE:COL: text" to diag, as the loader does. */
+/*
+ * Append "FILE:LINE:COL: text" to diag, as the loader does; "FILE: text"
+ * without a mark, and text alone when file is NULL (it names its own).
+ */
 void		 config_diag_add(struct config_diag *, const char *file,
 		    const struct config_mark *, const char *fmt, ...)
 		    __attribute__((format(printf, 4, 5)));

@@ -9,10 +9,16 @@
 
 cd "$WORK"
 cp "$CLARION_SOURCE/conf/clarion.yaml" example.yaml
+cp -R "$CLARION_SOURCE/conf/templates" templates
+# Without its keys, the example names what is missing, with its position.
+expect_status 78 "$CTL" -c example.yaml check-config
+grep -q "^example.yaml:[0-9]*:[0-9]*: token_key: .*keys/token.key: " \
+	"$WORK/err" || fail "missing key: $(cat "$WORK/err")"
+expect_status 0 "$CTL" -c example.yaml keygen
 expect_status 0 "$CTL" -c example.yaml check-config
-expect_line "$WORK/out" "example.yaml: OK (3 lists, 3 themes, 2 senders, 3 segments)"
+expect_line "$WORK/out" "example.yaml: OK (3 lists, 3 themes, 2 senders, 3 segments, 2 campaigns)"
 [ ! -e clarion.db ] || fail "check-config created the database"
-ok "the example configuration is valid and checking it creates nothing"
+ok "the example configuration is valid once keygen made its keys, and checking it creates nothing"
 
 # bad NAME YAML EXPECTED-LINE: check-config refuses with that message.
 bad() {
