@@ -10,6 +10,7 @@
  * Prints one line of key=value figures.
  *
  * usage: render_bench -c CONFIG CAMPAIGN [--no-dkim] [--repeat N]
+ *            [--limit N]   (only the segment's first N contacts)
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -91,6 +92,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "no-dkim",	no_argument, NULL, 'n' },
 		{ "repeat",	required_argument, NULL, 'r' },
+		{ "limit",	required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const struct store_options sopt = { STORE_READONLY, 0, 0 };
@@ -110,6 +112,7 @@ main(int argc, char **argv)
 	uint64_t			 bytes = 0, done = 0;
 	char				*dst;
 	long				 repeat = 1, r;
+	unsigned long long		 limit = UINT64_MAX / 2;
 	size_t				 i;
 	int				 c;
 
@@ -125,13 +128,16 @@ main(int argc, char **argv)
 		case 'r':
 			repeat = strtol(optarg, NULL, 10);
 			break;
+		case 'l':
+			limit = strtoull(optarg, NULL, 10);
+			break;
 		default:
 			return 64;
 		}
 	}
 	if (path == NULL || optind + 1 != argc || repeat < 1) {
 		fprintf(stderr, "usage: render_bench -c CONFIG CAMPAIGN "
-		    "[--no-dkim] [--repeat N]\n");
+		    "[--no-dkim] [--repeat N] [--limit N]\n");
 		return 64;
 	}
 	if ((cfg = config_load(path, &diag)) == NULL) {
@@ -157,7 +163,7 @@ main(int argc, char **argv)
 	def.theme = seg->theme;
 	def.where = seg->where;
 	t0 = now_s(CLOCK_MONOTONIC);
-	if (store_segment_preview(st, &def, UINT64_MAX / 2, collect, &cs,
+	if (store_segment_preview(st, &def, limit, collect, &cs,
 	    &err) != 0) {
 		fprintf(stderr, "render_bench: %s\n", err.msg);
 		return 1;

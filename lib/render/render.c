@@ -88,13 +88,13 @@ struct node {
 struct render_campaign {
 	const struct config_campaign	*camp;	/* borrowed from cfg */
 	const struct config_sender	*sender;
-	char				*bounce_domain;
 	char				*unsub_base;
-	char				*mailto_local;	/* before '@', or NULL */
-	char				*mailto_domain;
+	char				*mailto_local;	/* "local+u-", or NULL */
+	char				*at_mailto;	/* "@domain" of the mailto */
+	char				*at_bounce;	/* "@bounce_domain" */
+	char				*at_msgid;	/* "@sender's domain" */
 	char				*list_id;
 	char				*feedback_id;	/* or NULL */
-	const char			*msgid_domain;	/* sender's */
 	struct variant			*variants[PART_LAST];
 	size_t				 nvariants[PART_LAST];
 	struct source			*sources;
@@ -650,8 +650,10 @@ render_campaign_new(const struct config *cfg, const char *name,
 		    "templates and a sender", cfg->path, name);
 		goto fail;
 	}
-	rc->msgid_domain = addr_domain(rc->sender->address);
-	if ((rc->bounce_domain = clr_strdup(cfg->mail.bounce_domain)) == NULL ||
+	if (buf_printf(&b, "@%s", addr_domain(rc->sender->address)) != 0 ||
+	    (rc->at_msgid = buf_steal(&b)) == NULL ||
+	    buf_printf(&b, "@%s", cfg->mail.bounce_domain) != 0 ||
+	    (rc->at_bounce = buf_steal(&b)) == NULL ||
 	    (rc->unsub_base = clr_strdup(cfg->mail.unsubscribe_url)) == NULL ||
 	    buf_printf(&b, "%s.%s", rc->camp->list,
 	    cfg->mail.list_id_domain) != 0 ||
@@ -665,10 +667,11 @@ render_campaign_new(const struct config *cfg, const char *name,
 	}
 	if (cfg->mail.unsubscribe_mailto != NULL) {
 		at = strrchr(cfg->mail.unsubscribe_mailto, '@');
-		rc->mailto_local = clr_strndup(cfg->mail.unsubscribe_mailto,
-		    (size_t)(at - cfg->mail.unsubscribe_mailto));
-		rc->mailto_domain = clr_strdup(at + 1);
-		if (rc->mailto_local == NULL || rc->mailto_domain == NULL)
+		if (buf_printf(&b, "%.*s+u-", (int)(at -
+		    cfg->mail.unsubscribe_mailto),
+		    cfg->mail.unsubscribe_mailto) != 0 ||
+		    (rc->mailto_local = buf_steal(&b)) == NULL ||
+		    (rc->at_mailto = clr_strdup(at)) == NULL)
 			goto nomem;
 	}
 	/* What every contact shares: campaign and sender objects. */
@@ -723,10 +726,11 @@ render_campaign_free(struct render_campaign *rc)
 	clr_free(rc->keys);
 	token_key_free(rc->tokens);
 	clr_free(rc->fields);
-	clr_free(rc->bounce_domain);
+	clr_free(rc->at_bounce);
+	clr_free(rc->at_msgid);
 	clr_free(rc->unsub_base);
 	clr_free(rc->mailto_local);
-	clr_free(rc->mailto_domain);
+	clr_free(rc->at_mailto);
 	clr_free(rc->list_id);
 	clr_free(rc->feedback_id);
 	clr_free(rc);
@@ -950,6 +954,26 @@ data_text(void *ud, tpl_node h, const char **s, size_t *len)
 	}
 }
 
+/*
+ * join - a, b and c (c may be NULL) into out[size], as snprintf would but
+ * without the format machinery: this runs several times per message.
+ * Returns 0, or -1 if it does not fit.
+ */
+static int
+join(char *out, size_t size, const char *a, const char *b, const char *c)
+{
+	size_t	 na = strlen(a), nb = strlen(b), nc = c != NULL ? strlen(c) : 0;
+
+	if (na + nb + nc >= size)
+		return -1;
+	memcpy(out, a, na);
+	memcpy(out + na, b, nb);
+	if (nc > 0)
+		memcpy(out + na + nb, c, nc);
+	out[na + nb + nc] = '\0';
+	return 0;
+}
+
 /* pick - the variant of a part for a locale: exact, language, default. */
 static const struct tpl *
 pick(const struct render_campaign *rc, enum part part, const char *locale)
@@ -995,7 +1019,7 @@ render_message(const struct render_campaign *rc,
 	char			 mailto[ADDR_MAX + TOKEN_MAX + 8];
 	struct clr_err		 jerr = { 0, "" };
 	size_t			 i;
-	int			 rc_, n;
+	int			 rc_;
 
 	memset(&d, 0, sizeof(d));
 	d.rc = rc;
@@ -1013,19 +1037,17 @@ render_message(const struct render_campaign *rc,
 	    run_id, (uint64_t)c->id, unsub)) != 0)
 		return clr_err_set(err, rc_, "making tokens: %s",
 		    clr_strerror(rc_));
-	n = snprintf(sc->unsubscribe_url, sizeof(sc->unsubscribe_url),
-	    "%s%s", rc->unsub_base, unsub);
-	if (n < 0 || (size_t)n >= sizeof(sc->unsubscribe_url))
+	if (join(sc->unsubscribe_url, sizeof(sc->unsubscribe_url),
+	    rc->unsub_base, unsub, NULL) != 0)
 		return clr_err_set(err, CLR_ETOOBIG, "unsubscribe URL too long");
 	d.unsub = string_node(sc->unsubscribe_url);
-	n = snprintf(sc->envelope_from, sizeof(sc->envelope_from), "b-%s@%s",
-	    verp, rc->bounce_domain);
-	if (n < 0 || (size_t)n >= sizeof(sc->envelope_from))
+	/* rc->at_bounce is "@bounce_domain", rc->at_msgid "@sender_domain". */
+	if (join(sc->envelope_from, sizeof(sc->envelope_from), "b-", verp,
+	    rc->at_bounce) != 0)
 		return clr_err_set(err, CLR_ETOOBIG, "envelope too long");
 	/* Unique per run and contact, and the same if a send is retried. */
-	n = snprintf(sc->message_id, sizeof(sc->message_id), "m-%s@%s", verp,
-	    rc->msgid_domain);
-	if (n < 0 || (size_t)n >= sizeof(sc->message_id))
+	if (join(sc->message_id, sizeof(sc->message_id), "m-", verp,
+	    rc->at_msgid) != 0)
 		return clr_err_set(err, CLR_ETOOBIG, "Message-ID too long");
 
 	/* "First Last", or whichever there is. */
@@ -1088,10 +1110,9 @@ render_message(const struct render_campaign *rc,
 	mp.list_id = rc->list_id;
 	mp.unsubscribe_url = sc->unsubscribe_url;
 	if (rc->mailto_local != NULL) {
-		/* local+TOKEN@domain: the mailto unsubscribe is signed too. */
-		n = snprintf(mailto, sizeof(mailto), "%s+u-%s@%s",
-		    rc->mailto_local, unsub, rc->mailto_domain);
-		if (n < 0 || (size_t)n >= sizeof(mailto) || n > ADDR_MAX)
+		/* local+u-TOKEN@domain: the mailto unsubscribe is signed too. */
+		if (join(mailto, ADDR_MAX + 1, rc->mailto_local, unsub,
+		    rc->at_mailto) != 0)
 			return clr_err_set(err, CLR_EINVAL, "the unsubscribe "
 			    "mailto address is too long with its token");
 		mp.unsubscribe_mailto = mailto;
@@ -1103,12 +1124,15 @@ render_message(const struct render_campaign *rc,
 		mp.html = sc->html.data != NULL ? sc->html.data : "";
 		mp.html_len = sc->html.len;
 	}
+	/* Without signatures, the message is built where it is wanted. */
+	buf_reset(&sc->msg);
+	if (rc->nsigners == 0)
+		return msg_build(&mp, &sc->msg, err);
 	buf_reset(&sc->unsigned_msg);
 	if ((rc_ = msg_build(&mp, &sc->unsigned_msg, err)) != 0)
 		return rc_;
 
 	/* Each signature goes on top; each signs the message as built. */
-	buf_reset(&sc->msg);
 	for (i = 0; i < rc->nsigners; i++)
 		if ((rc_ = dkim_sign(rc->signers[i], sc->unsigned_msg.data,
 		    sc->unsigned_msg.len, now, &sc->msg, err)) != 0)
