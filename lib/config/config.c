@@ -19,23 +19,19 @@
 
 #include "addr/addr.h"
 #include "config.h"
+#include "config_impl.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/str.h"
 #include "ytree.h"
 
-#define NAME_MAX_LEN		64
+#define NAME_MAX_LEN		CONFIG__NAME_MAX
 #define DESCRIPTION_MAX		1000
 #define DISPLAY_NAME_MAX	200
 #define WHERE_MAX		8000
 #define URL_MAX			1000
 #define SUBJECT_MAX		1000
 #define FIELD_MAX		4096
-
-struct vctx {
-	struct config__ctx	*c;
-	struct config		*cfg;
-};
 
 static const char *const top_keys[] = {
 	"database", "lists", "themes", "senders", "segments", "templates",
@@ -61,336 +57,61 @@ static const char *const campaign_keys[] = {
 	"list", "fields", NULL
 };
 
-/* map_get - the value for key in a mapping, or NULL; *keyn gets the key. */
-static const struct ynode *
-map_get(const struct ynode *map, const char *key, const struct ynode **keyn)
-{
-	size_t	 i;
-
-	for (i = 0; i + 1 < map->nkids; i += 2) {
-		if (strcmp(map->kids[i]->str, key) == 0) {
-			if (keyn != NULL)
-				*keyn = map->kids[i];
-			return map->kids[i + 1];
-		}
-	}
-	return NULL;
-}
-
-/* check_keys - report every key of map that is not in allowed. */
-static void
-check_keys(struct vctx *v, const struct ynode *map,
-    const char *const allowed[], const char *where)
-{
-	size_t		 i, j;
-	const char	*hint;
-	unsigned	 d, best;
-
-	for (i = 0; i < map->nkids; i += 2) {
-		const struct ynode	*k = map->kids[i];
-
-		for (j = 0; allowed[j] != NULL; j++)
-			if (strcmp(k->str, allowed[j]) == 0)
-				break;
-		if (allowed[j] != NULL)
-			continue;
-		hint = NULL;
-		best = 3;	/* suggest only close misspellings */
-		for (j = 0; allowed[j] != NULL; j++) {
-			d = str_distance(k->str, allowed[j]);
-			if (d < best) {
-				best = d;
-				hint = allowed[j];
-			}
-		}
-		if (hint != NULL)
-			config__error(v->c, &k->mark, "unknown key \"%s\" in "
-			    "%s (did you mean \"%s\"?)", k->str, where, hint);
-		else
-			config__error(v->c, &k->mark, "unknown key \"%s\" in "
-			    "%s", k->str, where);
-	}
-}
 
 static int
-want_kind(struct vctx *v, const struct ynode *n, enum ynode_kind kind,
-    const char *what)
-{
-	static const char *const kinds[] = {
-		[YNODE_SCALAR] = "a string",
-		[YNODE_MAP] = "a mapping",
-		[YNODE_SEQ] = "a sequence"
-	};
-
-	if (n->kind == kind && !config__ynode_is_null(n))
-		return 0;
-	config__error(v->c, &n->mark, "%s must be %s, got %s", what,
-	    kinds[kind], config__ynode_type(n));
-	return -1;
-}
-
-/*
- * get_str - copy the string at key, checking its length and refusing
- * control characters (every string here may end up in a header or a log).
- * Absent or null: NULL, and an error if required. Returns -1 on error.
- */
-static int
-get_str(struct vctx *v, const struct ynode *map, const struct config_mark *at,
-    const char *key, int required, size_t max, const char *where, char **out,
-    struct config_mark *mark)
-{
-	const struct ynode	*n, *k;
-	char			 what[160];
-	size_t			 i;
-
-	*out = NULL;
-	n = map_get(map, key, &k);
-	if (n == NULL || config__ynode_is_null(n)) {
-		if (!required)
-			return 0;
-		config__error(v->c, n != NULL ? &n->mark : at, "%s: missing "
-		    "required key \"%s\"", where, key);
-		return -1;
-	}
-	snprintf(what, sizeof(what), "\"%s\" in %s", key, where);
-	if (want_kind(v, n, YNODE_SCALAR, what) != 0)
-		return -1;
-	if (n->len > max) {
-		config__error(v->c, &n->mark, "%s is longer than %zu bytes",
-		    what, max);
-		return -1;
-	}
-	for (i = 0; i < n->len; i++) {
-		unsigned char	 c = (unsigned char)n->str[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7F ||
-		    (c == 0xE2 && i + 2 < n->len &&
-		    (unsigned char)n->str[i + 1] == 0x80 &&
-		    ((unsigned char)n->str[i + 2] & 0xFE) == 0xA8)) {
-			/* A multi-line SQL clause is the one exception. */
-			if (c == '\n' && max == WHERE_MAX)
-				continue;
-			config__error(v->c, &n->mark, "%s contains a control "
-			    "character or line break", what);
-			return -1;
-		}
-	}
-	if ((*out = clr_strdup(n->str)) == NULL) {
-		config__error(v->c, &n->mark, "out of memory");
-		return -1;
-	}
-	if (mark != NULL)
-		*mark = n->mark;
-	return 0;
-}
-
-/* check_name - names of lists, themes, segments...: [a-z0-9][a-z0-9_-]*. */
-static int
-check_name(struct vctx *v, const struct ynode *n, const char *what)
-{
-	size_t	 i;
-
-	if (n->len == 0 || n->len > NAME_MAX_LEN)
-		goto bad;
-	for (i = 0; i < n->len; i++) {
-		char	 c = n->str[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if (i > 0 && (c == '-' || c == '_'))
-			continue;
-		goto bad;
-	}
-	return 0;
-bad:
-	config__error(v->c, &n->mark, "%s name \"%s\" is not valid: use 1 to "
-	    "%d lower-case letters, digits, '-' and '_', starting with a "
-	    "letter or digit", what, n->str, NAME_MAX_LEN);
-	return -1;
-}
-
-/* get_addr - a required or optional e-mail address, normalised. */
-static int
-get_addr(struct vctx *v, const struct ynode *map, const struct config_mark *at,
-    const char *key, int required, const char *where, char **out)
-{
-	const struct ynode	*n;
-	char			 norm[ADDR_MAX + 1];
-	const char		*why;
-	int			 rc;
-
-	if (get_str(v, map, at, key, required, ADDR_MAX * 4, where, out,
-	    NULL) != 0)
-		return -1;
-	if (*out == NULL)
-		return 0;	/* optional and absent */
-	n = map_get(map, key, NULL);
-	rc = addr_normalize(*out, strlen(*out), norm, &why);
-	if (rc != 0) {
-		config__error(v->c, &n->mark, "\"%s\" in %s is not a valid "
-		    "address: %s", key, where, why);
-		clr_free(*out);
-		*out = NULL;
-		return -1;
-	}
-	clr_free(*out);
-	if ((*out = clr_strdup(norm)) == NULL) {
-		config__error(v->c, &n->mark, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * for_each_entry - the common shape of lists, themes, senders, segments: a
- * mapping from a name to a mapping of settings (or null, for no settings).
- * Calls fn for each entry with a zeroed element of size elsize in *arr.
- */
-typedef int (*entry_fn)(struct vctx *, const struct ynode *key,
-    const struct ynode *val, void *elem);
-
-static int
-for_each_entry(struct vctx *v, const struct ynode *top, const char *section,
-    const char *what, int required, size_t elsize, void **arr, size_t *count,
-    entry_fn fn)
-{
-	const struct ynode	*sec, *k;
-	size_t			 i;
-	char			*base;
-	int			 rc = 0;
-
-	*arr = NULL;
-	*count = 0;
-	sec = map_get(top, section, &k);
-	if (sec == NULL || config__ynode_is_null(sec)) {
-		if (!required)
-			return 0;
-		config__error(v->c, sec != NULL ? &sec->mark : &top->mark,
-		    "missing required section \"%s\"", section);
-		return -1;
-	}
-	{
-		char	 w[64];
-
-		snprintf(w, sizeof(w), "section \"%s\"", section);
-		if (want_kind(v, sec, YNODE_MAP, w) != 0)
-			return -1;
-	}
-	if (sec->nkids == 0 && required) {
-		config__error(v->c, &sec->mark, "section \"%s\" must declare "
-		    "at least one %s", section, what);
-		return -1;
-	}
-	base = clr_calloc(sec->nkids / 2 + 1, elsize);
-	if (base == NULL) {
-		config__error(v->c, &sec->mark, "out of memory");
-		return -1;
-	}
-	*arr = base;
-	for (i = 0; i + 1 < sec->nkids; i += 2) {
-		const struct ynode	*key = sec->kids[i], *val = sec->kids[i + 1];
-
-		if (check_name(v, key, what) != 0) {
-			rc = -1;
-			continue;
-		}
-		if (!config__ynode_is_null(val) && val->kind != YNODE_MAP) {
-			config__error(v->c, &val->mark, "%s \"%s\" must be a "
-			    "mapping of settings, got %s", what, key->str,
-			    config__ynode_type(val));
-			rc = -1;
-			continue;
-		}
-		if (fn(v, key, val, base + *count * elsize) != 0)
-			rc = -1;
-		(*count)++;	/* counted even on error: freed with the rest */
-	}
-	return rc;
-}
-
-/* An empty mapping to stand for "name: null" (no settings). */
-static const struct ynode empty_map = { YNODE_MAP, { 0, 0 }, NULL, 0, 0,
-    NULL, 0 };
-
-static const struct ynode *
-settings(const struct ynode *val)
-{
-	return config__ynode_is_null(val) ? &empty_map : val;
-}
-
-/*
- * entry_start - what every entry of a section does first: take its name
- * and position, check its keys against allowed, and name it for messages
- * ("list \"news\"") in where. *val becomes its mapping of settings.
- */
-static int
-entry_start(struct vctx *v, const char *kind, const struct ynode *key,
-    const struct ynode **val, const char *const allowed[], char *where,
-    size_t wsize, char **name, struct config_mark *mark)
-{
-	*val = settings(*val);
-	*mark = key->mark;
-	if ((*name = clr_strdup(key->str)) == NULL)
-		return -1;
-	snprintf(where, wsize, "%s \"%s\"", kind, key->str);
-	check_keys(v, *val, allowed, where);
-	return 0;
-}
-
-static int
-parse_list(struct vctx *v, const struct ynode *key, const struct ynode *val,
-    void *elem)
+parse_list(struct config__vctx *v, const struct ynode *key,
+    const struct ynode *val, void *elem)
 {
 	struct config_list	*l = elem;
 	char			 where[NAME_MAX_LEN + 16];
 
-	if (entry_start(v, "list", key, &val, list_keys, where, sizeof(where),
-	    &l->name, &l->mark) != 0)
+	if (config__entry_start(v, "list", key, &val, list_keys, where,
+	    sizeof(where), &l->name, &l->mark) != 0)
 		return -1;
-	return get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
-	    where, &l->description, NULL);
+	return config__get_str(v, val, &key->mark, "description", 0,
+	    DESCRIPTION_MAX, where, &l->description, NULL);
 }
 
 static int
-parse_theme(struct vctx *v, const struct ynode *key, const struct ynode *val,
-    void *elem)
+parse_theme(struct config__vctx *v, const struct ynode *key,
+    const struct ynode *val, void *elem)
 {
 	struct config_theme	*t = elem;
 	char			 where[NAME_MAX_LEN + 16];
 
-	if (entry_start(v, "theme", key, &val, theme_keys, where,
+	if (config__entry_start(v, "theme", key, &val, theme_keys, where,
 	    sizeof(where), &t->name, &t->mark) != 0)
 		return -1;
-	return get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
-	    where, &t->description, NULL);
+	return config__get_str(v, val, &key->mark, "description", 0,
+	    DESCRIPTION_MAX, where, &t->description, NULL);
 }
 
 static int
-parse_sender(struct vctx *v, const struct ynode *key, const struct ynode *val,
-    void *elem)
+parse_sender(struct config__vctx *v, const struct ynode *key,
+    const struct ynode *val, void *elem)
 {
 	struct config_sender	*s = elem;
 	char			 where[NAME_MAX_LEN + 16];
 	int			 rc = 0;
 
-	if (entry_start(v, "sender", key, &val, sender_keys, where,
+	if (config__entry_start(v, "sender", key, &val, sender_keys, where,
 	    sizeof(where), &s->name, &s->mark) != 0)
 		return -1;
-	if (get_str(v, val, &key->mark, "name", 0, DISPLAY_NAME_MAX, where,
-	    &s->display_name, NULL) != 0)
+	if (config__get_str(v, val, &key->mark, "name", 0, DISPLAY_NAME_MAX,
+	    where, &s->display_name, NULL) != 0)
 		rc = -1;
-	if (get_addr(v, val, &key->mark, "address", 1, where,
+	if (config__get_addr(v, val, &key->mark, "address", 1, where,
 	    &s->address) != 0)
 		rc = -1;
-	if (get_addr(v, val, &key->mark, "reply_to", 0, where,
+	if (config__get_addr(v, val, &key->mark, "reply_to", 0, where,
 	    &s->reply_to) != 0)
 		rc = -1;
 	return rc;
 }
 
 static int
-parse_segment(struct vctx *v, const struct ynode *key, const struct ynode *val,
-    void *elem)
+parse_segment(struct config__vctx *v, const struct ynode *key,
+    const struct ynode *val, void *elem)
 {
 	struct config_segment	*g = elem;
 	const struct ynode	*lists, *lk;
@@ -398,26 +119,26 @@ parse_segment(struct vctx *v, const struct ynode *key, const struct ynode *val,
 	size_t			 i, j;
 	int			 rc = 0;
 
-	if (entry_start(v, "segment", key, &val, segment_keys, where,
+	if (config__entry_start(v, "segment", key, &val, segment_keys, where,
 	    sizeof(where), &g->name, &g->mark) != 0)
 		return -1;
-	if (get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
-	    where, &g->description, NULL) != 0)
+	if (config__get_str(v, val, &key->mark, "description", 0,
+	    DESCRIPTION_MAX, where, &g->description, NULL) != 0)
 		rc = -1;
-	if (get_str(v, val, &key->mark, "theme", 1, NAME_MAX_LEN, where,
+	if (config__get_str(v, val, &key->mark, "theme", 1, NAME_MAX_LEN, where,
 	    &g->theme, NULL) != 0)
 		rc = -1;
 	else if (config_find_theme(v->cfg, g->theme) == NULL) {
-		config__error(v->c, &map_get(val, "theme", NULL)->mark,
+		config__error(v->c, &config__map_get(val, "theme", NULL)->mark,
 		    "%s: unknown theme \"%s\" (not declared under themes)",
 		    where, g->theme);
 		rc = -1;
 	}
-	if (get_str(v, val, &key->mark, "where", 0, WHERE_MAX, where,
-	    &g->where, &g->where_mark) != 0)
+	if (config__get_text(v, val, &key->mark, "where", 0, WHERE_MAX, 1,
+	    where, &g->where, &g->where_mark) != 0)
 		rc = -1;
 
-	lists = map_get(val, "lists", &lk);
+	lists = config__map_get(val, "lists", &lk);
 	if (lists == NULL || config__ynode_is_null(lists)) {
 		config__error(v->c, lists != NULL ? &lists->mark : &key->mark,
 		    "%s: missing required key \"lists\"", where);
@@ -466,156 +187,74 @@ parse_segment(struct vctx *v, const struct ynode *key, const struct ynode *val,
 	return rc;
 }
 
-/* resolve_path - value relative to the configuration's folder. */
-static char	*resolve_path(const char *dir, const char *value);
-
-/*
- * get_path - a file or folder path, resolved against the configuration's
- * folder. Whether it exists is checked by whoever opens it.
- */
-static int
-get_path(struct vctx *v, const struct ynode *map, const struct config_mark *at,
-    const char *key, int required, const char *where, char **out,
-    struct config_mark *mark)
-{
-	char	*raw = NULL;
-
-	*out = NULL;
-	if (get_str(v, map, at, key, required, PATH_MAX, where, &raw,
-	    mark) != 0)
-		return -1;
-	if (raw == NULL)
-		return 0;
-	*out = resolve_path(v->cfg->dir, raw);
-	clr_free(raw);
-	if (*out == NULL) {
-		config__error(v->c, mark, "\"%s\" in %s: path is too long",
-		    key, where);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * get_domain - a domain name, checked and normalised as lib/addr does for
- * the domain of an address (IDNA2008 A-labels, lower case).
- */
-static int
-get_domain(struct vctx *v, const struct ynode *map,
-    const struct config_mark *at, const char *key, int required,
-    const char *where, char **out)
-{
-	struct config_mark	 m;
-	char			 probe[ADDR_MAX + 1], norm[ADDR_MAX + 1];
-	const char		*why;
-	int			 n;
-
-	if (get_str(v, map, at, key, required, 255, where, out, &m) != 0)
-		return -1;
-	if (*out == NULL)
-		return 0;
-	n = snprintf(probe, sizeof(probe), "postmaster@%s", *out);
-	if (n < 0 || (size_t)n >= sizeof(probe) ||
-	    addr_normalize(probe, (size_t)n, norm, &why) != 0) {
-		config__error(v->c, &m, "\"%s\" in %s is not a valid domain "
-		    "name", key, where);
-		clr_free(*out);
-		*out = NULL;
-		return -1;
-	}
-	clr_free(*out);
-	if ((*out = clr_strdup(addr_domain(norm))) == NULL)
-		return -1;
-	return 0;
-}
-
-/* is_label - a DNS label sequence such as a DKIM selector ("s2026.a"). */
-static int
-is_label(const char *s)
-{
-	size_t	 len = 0;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '.') {
-			if (len == 0 || s[-1] == '-')
-				return 0;
-			len = 0;
-			continue;
-		}
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || (*s == '-' && len > 0)))
-			return 0;
-		if (++len > 63)
-			return 0;
-	}
-	return len > 0 && s[-1] != '-';
-}
 
 static void
-parse_mail(struct vctx *v, const struct ynode *root)
+parse_mail(struct config__vctx *v, const struct ynode *root)
 {
 	struct config_mail	*m = &v->cfg->mail;
 	const struct ynode	*sec, *k;
 	const char		*where = "section \"mail\"";
 	size_t			 i;
 
-	sec = map_get(root, "mail", &k);
+	sec = config__map_get(root, "mail", &k);
 	if (sec == NULL || config__ynode_is_null(sec)) {
 		if (v->cfg->ncampaigns > 0)
 			config__error(v->c, sec != NULL ? &sec->mark :
 			    &root->mark, "campaigns need the section \"mail\"");
 		return;
 	}
-	if (want_kind(v, sec, YNODE_MAP, where) != 0)
+	if (config__want_kind(v, sec, YNODE_MAP, where) != 0)
 		return;
 	v->cfg->has_mail = 1;
 	m->mark = k->mark;
-	check_keys(v, sec, mail_keys, where);
-	get_domain(v, sec, &k->mark, "bounce_domain", 1, where,
+	config__check_keys(v, sec, mail_keys, where);
+	config__get_domain(v, sec, &k->mark, "bounce_domain", 1, where,
 	    &m->bounce_domain);
-	get_domain(v, sec, &k->mark, "list_id_domain", 1, where,
+	config__get_domain(v, sec, &k->mark, "list_id_domain", 1, where,
 	    &m->list_id_domain);
-	get_addr(v, sec, &k->mark, "unsubscribe_mailto", 0, where,
+	config__get_addr(v, sec, &k->mark, "unsubscribe_mailto", 0, where,
 	    &m->unsubscribe_mailto);
-	get_path(v, sec, &k->mark, "token_key", 1, where, &m->token_key,
+	config__get_path(v, sec, &k->mark, "token_key", 1, where, &m->token_key,
 	    &m->token_key_mark);
-	if (get_str(v, sec, &k->mark, "unsubscribe_url", 1, URL_MAX, where,
-	    &m->unsubscribe_url, NULL) == 0 && m->unsubscribe_url != NULL) {
+	if (config__get_str(v, sec, &k->mark, "unsubscribe_url", 1, URL_MAX,
+	    where, &m->unsubscribe_url, NULL) == 0 && m->unsubscribe_url !=
+	    NULL) {
 		const char	*u = m->unsubscribe_url;
 
 		/* RFC 8058 one-click needs https; the token goes at the end. */
 		if (strncmp(u, "https://", 8) != 0 || u[8] == '\0' ||
 		    strpbrk(u, " \t<>\"\\") != NULL)
-			config__error(v->c, &map_get(sec, "unsubscribe_url",
-			    NULL)->mark, "\"unsubscribe_url\" in %s must be an "
+			config__error(v->c, &config__map_get(sec,
+			    "unsubscribe_url", NULL)->mark,
+			    "\"unsubscribe_url\" in %s must be an "
 			    "https:// URL without spaces, quotes or angle "
 			    "brackets", where);
 	}
-	if (get_str(v, sec, &k->mark, "feedback_id", 0, 64, where,
+	if (config__get_str(v, sec, &k->mark, "feedback_id", 0, 64, where,
 	    &m->feedback_id, NULL) == 0 && m->feedback_id != NULL) {
 		for (i = 0; m->feedback_id[i] != '\0'; i++) {
 			char	 c = m->feedback_id[i];
 
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+			    || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
 			    c == '_'))
 				break;
 		}
 		if (m->feedback_id[i] != '\0' || i == 0)
-			config__error(v->c, &map_get(sec, "feedback_id",
+			config__error(v->c, &config__map_get(sec, "feedback_id",
 			    NULL)->mark, "\"feedback_id\" in %s may only hold "
 			    "letters, digits, '.', '-' and '_'", where);
 	}
 }
 
 static void
-parse_dkim(struct vctx *v, const struct ynode *root)
+parse_dkim(struct config__vctx *v, const struct ynode *root)
 {
 	const struct ynode	*sec, *k;
 	struct config		*cfg = v->cfg;
 	size_t			 i;
 
-	sec = map_get(root, "dkim", &k);
+	sec = config__map_get(root, "dkim", &k);
 	if (sec == NULL || config__ynode_is_null(sec))
 		return;
 	if (sec->kind != YNODE_SEQ) {
@@ -635,32 +274,33 @@ parse_dkim(struct vctx *v, const struct ynode *root)
 
 		snprintf(where, sizeof(where), "DKIM signature %zu", i + 1);
 		d->mark = e->mark;
-		if (want_kind(v, e, YNODE_MAP, where) != 0)
+		if (config__want_kind(v, e, YNODE_MAP, where) != 0)
 			continue;
-		check_keys(v, e, dkim_keys, where);
-		get_domain(v, e, &e->mark, "domain", 1, where, &d->domain);
-		get_path(v, e, &e->mark, "key", 1, where, &d->key,
+		config__check_keys(v, e, dkim_keys, where);
+		config__get_domain(v, e, &e->mark, "domain", 1, where,
+		    &d->domain);
+		config__get_path(v, e, &e->mark, "key", 1, where, &d->key,
 		    &d->key_mark);
-		get_str(v, e, &e->mark, "identity", 0, ADDR_MAX, where,
+		config__get_str(v, e, &e->mark, "identity", 0, ADDR_MAX, where,
 		    &d->identity, NULL);
-		if (get_str(v, e, &e->mark, "algorithm", 0, 32, where,
+		if (config__get_str(v, e, &e->mark, "algorithm", 0, 32, where,
 		    &d->algorithm, NULL) == 0 && d->algorithm != NULL &&
 		    strcmp(d->algorithm, "rsa-sha256") != 0 &&
 		    strcmp(d->algorithm, "ed25519-sha256") != 0)
-			config__error(v->c, &map_get(e, "algorithm",
+			config__error(v->c, &config__map_get(e, "algorithm",
 			    NULL)->mark, "\"algorithm\" in %s must be "
 			    "rsa-sha256 or ed25519-sha256", where);
-		if (get_str(v, e, &e->mark, "selector", 1, 253, where,
+		if (config__get_str(v, e, &e->mark, "selector", 1, 253, where,
 		    &d->selector, NULL) == 0 && d->selector != NULL &&
-		    !is_label(d->selector))
-			config__error(v->c, &map_get(e, "selector",
+		    !config__is_label(d->selector))
+			config__error(v->c, &config__map_get(e, "selector",
 			    NULL)->mark, "\"selector\" in %s is not a DNS "
 			    "label", where);
 	}
 }
 
 static int
-parse_campaign(struct vctx *v, const struct ynode *key,
+parse_campaign(struct config__vctx *v, const struct ynode *key,
     const struct ynode *val, void *elem)
 {
 	struct config_campaign		*c = elem;
@@ -670,46 +310,47 @@ parse_campaign(struct vctx *v, const struct ynode *key,
 	size_t				 i;
 	int				 rc = 0;
 
-	if (entry_start(v, "campaign", key, &val, campaign_keys, where,
+	if (config__entry_start(v, "campaign", key, &val, campaign_keys, where,
 	    sizeof(where), &c->name, &c->mark) != 0)
 		return -1;
-	if (get_str(v, val, &key->mark, "description", 0, DESCRIPTION_MAX,
-	    where, &c->description, NULL) != 0)
+	if (config__get_str(v, val, &key->mark, "description", 0,
+	    DESCRIPTION_MAX, where, &c->description, NULL) != 0)
 		rc = -1;
-	if (get_str(v, val, &key->mark, "segment", 1, NAME_MAX_LEN, where,
-	    &c->segment, NULL) != 0)
+	if (config__get_str(v, val, &key->mark, "segment", 1, NAME_MAX_LEN,
+	    where, &c->segment, NULL) != 0)
 		rc = -1;
 	else if ((seg = config_find_segment(v->cfg, c->segment)) == NULL) {
-		config__error(v->c, &map_get(val, "segment", NULL)->mark,
+		config__error(v->c, &config__map_get(val, "segment",
+		    NULL)->mark,
 		    "%s: unknown segment \"%s\" (not declared under "
 		    "segments)", where, c->segment);
 		rc = -1;
 	}
-	if (get_str(v, val, &key->mark, "sender", 1, NAME_MAX_LEN, where,
-	    &c->sender, NULL) != 0)
+	if (config__get_str(v, val, &key->mark, "sender", 1, NAME_MAX_LEN,
+	    where, &c->sender, NULL) != 0)
 		rc = -1;
 	else if (config_find_sender(v->cfg, c->sender) == NULL) {
-		config__error(v->c, &map_get(val, "sender", NULL)->mark,
+		config__error(v->c, &config__map_get(val, "sender", NULL)->mark,
 		    "%s: unknown sender \"%s\" (not declared under senders)",
 		    where, c->sender);
 		rc = -1;
 	}
-	if (get_str(v, val, &key->mark, "template", 1, NAME_MAX_LEN, where,
-	    &c->template, &c->template_mark) != 0)
+	if (config__get_str(v, val, &key->mark, "template", 1, NAME_MAX_LEN,
+	    where, &c->template, &c->template_mark) != 0)
 		rc = -1;
-	else if ((n = map_get(val, "template", NULL)) != NULL &&
-	    check_name(v, n, "template set") != 0)
+	else if ((n = config__map_get(val, "template", NULL)) != NULL &&
+	    config__check_name(v, n, "template set") != 0)
 		rc = -1;
-	if (get_str(v, val, &key->mark, "subject", 0, SUBJECT_MAX, where,
-	    &c->subject, &c->subject_mark) != 0)
+	if (config__get_str(v, val, &key->mark, "subject", 0, SUBJECT_MAX,
+	    where, &c->subject, &c->subject_mark) != 0)
 		rc = -1;
 	/* The theme is the segment's: a campaign can only restate it. */
-	if (get_str(v, val, &key->mark, "theme", 0, NAME_MAX_LEN, where,
+	if (config__get_str(v, val, &key->mark, "theme", 0, NAME_MAX_LEN, where,
 	    &c->theme, NULL) != 0)
 		rc = -1;
 	else if (seg != NULL && c->theme != NULL &&
 	    strcmp(c->theme, seg->theme) != 0) {
-		config__error(v->c, &map_get(val, "theme", NULL)->mark,
+		config__error(v->c, &config__map_get(val, "theme", NULL)->mark,
 		    "%s: theme \"%s\" is not the theme of its segment \"%s\" "
 		    "(\"%s\"), whose contacts consented to that one", where,
 		    c->theme, seg->name, seg->theme);
@@ -718,7 +359,7 @@ parse_campaign(struct vctx *v, const struct ynode *key,
 	    (c->theme = clr_strdup(seg->theme)) == NULL)
 		rc = -1;
 	/* The list of List-Id and of unsubscribing: one of the segment's. */
-	if (get_str(v, val, &key->mark, "list", 0, NAME_MAX_LEN, where,
+	if (config__get_str(v, val, &key->mark, "list", 0, NAME_MAX_LEN, where,
 	    &c->list, NULL) != 0)
 		rc = -1;
 	else if (seg != NULL && c->list != NULL) {
@@ -726,7 +367,8 @@ parse_campaign(struct vctx *v, const struct ynode *key,
 			if (strcmp(seg->lists[i], c->list) == 0)
 				break;
 		if (i == seg->nlists) {
-			config__error(v->c, &map_get(val, "list", NULL)->mark,
+			config__error(v->c, &config__map_get(val, "list",
+			    NULL)->mark,
 			    "%s: list \"%s\" is not one of segment \"%s\"'s",
 			    where, c->list, seg->name);
 			rc = -1;
@@ -735,9 +377,9 @@ parse_campaign(struct vctx *v, const struct ynode *key,
 	    (c->list = clr_strdup(seg->lists[0])) == NULL)
 		rc = -1;
 
-	fields = map_get(val, "fields", NULL);
+	fields = config__map_get(val, "fields", NULL);
 	if (fields != NULL && !config__ynode_is_null(fields)) {
-		if (want_kind(v, fields, YNODE_MAP, "\"fields\"") != 0)
+		if (config__want_kind(v, fields, YNODE_MAP, "\"fields\"") != 0)
 			return -1;
 		c->fields = clr_calloc(fields->nkids / 2 + 1,
 		    sizeof(*c->fields));
@@ -747,14 +389,14 @@ parse_campaign(struct vctx *v, const struct ynode *key,
 			const struct ynode	*fk = fields->kids[i];
 			struct config_field	*f = &c->fields[c->nfields];
 
-			if (check_name(v, fk, "field") != 0) {
+			if (config__check_name(v, fk, "field") != 0) {
 				rc = -1;
 				continue;
 			}
 			if ((f->name = clr_strdup(fk->str)) == NULL)
 				return -1;
 			c->nfields++;
-			if (get_str(v, fields, &fk->mark, fk->str, 1,
+			if (config__get_str(v, fields, &fk->mark, fk->str, 1,
 			    FIELD_MAX, where, &f->value, NULL) != 0)
 				rc = -1;
 		}
@@ -762,23 +404,9 @@ parse_campaign(struct vctx *v, const struct ynode *key,
 	return rc;
 }
 
-/* resolve_path - value relative to the configuration's folder. */
-static char *
-resolve_path(const char *dir, const char *value)
-{
-	struct buf	 b = BUF_INITIALIZER(PATH_MAX);
-
-	if (value[0] == '/')
-		return clr_strdup(value);
-	if (buf_printf(&b, "%s/%s", dir, value) != 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
 
 static void
-validate(struct vctx *v, const struct ynode *root)
+validate(struct config__vctx *v, const struct ynode *root)
 {
 	struct config		*cfg = v->cfg;
 	char			*db = NULL;
@@ -794,29 +422,31 @@ validate(struct vctx *v, const struct ynode *root)
 		    config__ynode_type(root));
 		return;
 	}
-	check_keys(v, root, top_keys, "the top level");
-	if (get_str(v, root, &origin, "database", 1, PATH_MAX, "the top level",
-	    &db, &cfg->database_mark) == 0) {
-		cfg->database = resolve_path(cfg->dir, db);
+	config__check_keys(v, root, top_keys, "the top level");
+	if (config__get_str(v, root, &origin, "database", 1, PATH_MAX,
+	    "the top level", &db, &cfg->database_mark) == 0) {
+		cfg->database = config__resolve_path(cfg->dir, db);
 		clr_free(db);
 		if (cfg->database == NULL)
 			config__error(v->c, &cfg->database_mark, "database "
 			    "path is too long");
 	}
 	/* Lists and themes first: segments refer to them. */
-	for_each_entry(v, root, "lists", "list", 1, sizeof(*cfg->lists),
+	config__for_each_entry(v, root, "lists", "list", 1, sizeof(*cfg->lists),
 	    (void **)&cfg->lists, &cfg->nlists, parse_list);
-	for_each_entry(v, root, "themes", "theme", 1, sizeof(*cfg->themes),
-	    (void **)&cfg->themes, &cfg->nthemes, parse_theme);
-	for_each_entry(v, root, "senders", "sender", 1, sizeof(*cfg->senders),
-	    (void **)&cfg->senders, &cfg->nsenders, parse_sender);
-	for_each_entry(v, root, "segments", "segment", 0,
+	config__for_each_entry(v, root, "themes", "theme", 1,
+	    sizeof(*cfg->themes), (void **)&cfg->themes, &cfg->nthemes,
+	    parse_theme);
+	config__for_each_entry(v, root, "senders", "sender", 1,
+	    sizeof(*cfg->senders), (void **)&cfg->senders, &cfg->nsenders,
+	    parse_sender);
+	config__for_each_entry(v, root, "segments", "segment", 0,
 	    sizeof(*cfg->segments), (void **)&cfg->segments, &cfg->nsegments,
 	    parse_segment);
-	for_each_entry(v, root, "campaigns", "campaign", 0,
+	config__for_each_entry(v, root, "campaigns", "campaign", 0,
 	    sizeof(*cfg->campaigns), (void **)&cfg->campaigns,
 	    &cfg->ncampaigns, parse_campaign);
-	get_path(v, root, &origin, "templates", cfg->ncampaigns > 0,
+	config__get_path(v, root, &origin, "templates", cfg->ncampaigns > 0,
 	    "the top level", &cfg->templates, &cfg->templates_mark);
 	parse_mail(v, root);
 	parse_dkim(v, root);
@@ -827,7 +457,7 @@ config_parse(const char *name, const char *dir, const void *data, size_t len,
     struct config_diag *diag)
 {
 	struct config__ctx	 c = { name, diag, 0 };
-	struct vctx		 v;
+	struct config__vctx		 v;
 	struct config		*cfg;
 	struct ynode		*root;
 
