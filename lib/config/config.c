@@ -35,7 +35,7 @@
 
 static const char *const top_keys[] = {
 	"database", "lists", "themes", "senders", "segments", "templates",
-	"mail", "dkim", "campaigns", NULL
+	"mail", "dkim", "campaigns", "relays", "shaping", NULL
 };
 static const char *const list_keys[] = { "description", NULL };
 static const char *const theme_keys[] = { "description", NULL };
@@ -450,6 +450,8 @@ validate(struct config__vctx *v, const struct ynode *root)
 	    "the top level", &cfg->templates, &cfg->templates_mark);
 	parse_mail(v, root);
 	parse_dkim(v, root);
+	config__parse_relays(v, root);
+	config__parse_shaping(v, root);
 }
 
 struct config *
@@ -598,6 +600,7 @@ config_free(struct config *cfg)
 	}
 	clr_free(cfg->dkim);
 	clr_free(cfg->campaigns);
+	config__free_relays(cfg);
 	clr_free(cfg->templates);
 	clr_free(cfg->mail.bounce_domain);
 	clr_free(cfg->mail.unsubscribe_url);

@@ -20,6 +20,7 @@
 #define CLARION_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONFIG_MAX_FILE		(4 * 1024 * 1024)
 #define CONFIG_MAX_ERRORS	50
@@ -105,6 +106,83 @@ struct config_campaign {
 	struct config_mark	 subject_mark;
 };
 
+/* How a relay's connections are secured (key "tls"). */
+enum config_tls {
+	CONFIG_TLS_STARTTLS,		/* STARTTLS, required (the default) */
+	CONFIG_TLS_IMPLICIT,		/* TLS from the first byte (465) */
+	CONFIG_TLS_OPPORTUNISTIC,	/* STARTTLS when offered */
+	CONFIG_TLS_NONE,		/* plain text, written out */
+};
+
+/* Reply timeouts of an SMTP session, in ms (RFC 5321 4.5.3.2 defaults). */
+struct config_smtp_timeouts {
+	uint32_t	 connect;
+	uint32_t	 greeting;
+	uint32_t	 ehlo;		/* EHLO, STARTTLS, AUTH, RSET, QUIT */
+	uint32_t	 tls;		/* the handshake */
+	uint32_t	 mail;
+	uint32_t	 rcpt;
+	uint32_t	 data;		/* the 354 */
+	uint32_t	 body;		/* between writes of the body */
+	uint32_t	 dot;		/* the reply to the end of data */
+};
+
+/* A relay (smarthost) messages are handed to (key "relays"). */
+struct config_relay {
+	char			*name;
+	char			*host;		/* name or IP literal */
+	unsigned		 port;
+	enum config_tls		 tls;
+	int			 verify;	/* certificate and host name */
+	char			*ca_file;	/* absolute, or NULL: system's */
+	char			*server_name;	/* to verify; NULL: host */
+	char			*helo;		/* EHLO name, or NULL: hostname */
+	char			*auth_user;	/* NULL: no AUTH */
+	char			*auth_password_file;	/* absolute */
+	unsigned		 auth_mechs;	/* 1 PLAIN, 2 LOGIN; 0: both */
+	int			 auth_plaintext;	/* AUTH without TLS */
+	int			 pipelining;
+	unsigned		 connections;	/* at most, at once */
+	unsigned		 messages_per_connection;	/* 0: no limit */
+	uint32_t		 idle_timeout;	/* ms */
+	uint32_t		 reconnect_min;	/* ms, first backoff */
+	uint32_t		 reconnect_max;	/* ms, backoff cap */
+	struct config_smtp_timeouts timeouts;
+	double			 rate;		/* messages/s; 0: no limit */
+	unsigned		 burst;
+	unsigned		 weight;
+	int			 backup;	/* only when no other is up */
+	struct config_mark	 mark;
+	struct config_mark	 ca_file_mark;
+	struct config_mark	 password_mark;
+};
+
+/* Limits for a group of recipient domains (key "shaping.domains"). */
+struct config_domain_group {
+	char			*name;
+	char			**domains;	/* normalised */
+	size_t			 ndomains;
+	double			 rate;		/* messages/s; 0: no limit */
+	unsigned		 burst;
+	unsigned		 connections;	/* busy with it at once; 0: any */
+	struct config_mark	 mark;
+};
+
+/* Rates and adaptive backoff (key "shaping"). */
+struct config_shaping {
+	double			 rate;		/* all relays; 0: no limit */
+	unsigned		 burst;
+	struct config_domain_group	*groups;
+	size_t			 ngroups;
+	struct config_domain_group	 other;	/* every other domain */
+	char			**slow_down;	/* reply text patterns */
+	size_t			 nslow_down;
+	double			 decrease;	/* rate factor on "slow down" */
+	double			 floor;		/* lowest rate, messages/s */
+	uint32_t		 recover_every;	/* ms of success per step */
+	double			 recover_step;	/* of the configured rate */
+};
+
 struct config {
 	char			*path;		/* as given */
 	char			*dir;		/* absolute folder of path */
@@ -127,6 +205,9 @@ struct config {
 	size_t			 nsegments;
 	struct config_campaign	*campaigns;
 	size_t			 ncampaigns;
+	struct config_relay	*relays;
+	size_t			 nrelays;
+	struct config_shaping	 shaping;
 };
 
 /* Error messages, each "FILE:LINE:COL: text", in the order found. */
@@ -172,5 +253,10 @@ const struct config_sender	*config_find_sender(const struct config *,
 				    const char *);
 const struct config_campaign	*config_find_campaign(const struct config *,
 				    const char *);
+const struct config_relay	*config_find_relay(const struct config *,
+				    const char *);
+/* The group whose domains hold domain (normalised), else &shaping.other. */
+const struct config_domain_group *config_find_domain_group(
+				    const struct config *, const char *domain);
 
 #endif

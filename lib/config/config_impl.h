@@ -91,4 +91,9 @@ int	config__entry_start(struct config__vctx *, const char *kind,
 	    const char *const allowed[], char *where, size_t wsize,
 	    char **name, struct config_mark *mark);
 
+/* relay.c: the sections "relays" and "shaping", and what they own. */
+void	config__parse_relays(struct config__vctx *, const struct ynode *root);
+void	config__parse_shaping(struct config__vctx *, const struct ynode *root);
+void	config__free_relays(struct config *);
+
 #endif

@@ -31,8 +31,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:9:1: unknown key \"databse\" in the top level "
 	  "(did you mean \"database\"?)" },
 	{ "unknown key without a hint",
-	  BASE "relays: {}\n",
-	  "t.yaml:9:1: unknown key \"relays\" in the top level" },
+	  BASE "frobnicate: {}\n",
+	  "t.yaml:9:1: unknown key \"frobnicate\" in the top level" },
 	{ "unknown key in a nested mapping",
 	  "database: x.db\nlists:\n  a:\n    descripton: x\n"
 	  BASE_THEMES BASE_SENDERS,
@@ -221,6 +221,121 @@ static const struct bad_case bad_cases[] = {
 	{ "dkim without key",
 	  BASE "dkim:\n  - domain: example.org\n    selector: s1\n",
 	  "t.yaml:10:5: DKIM signature 1: missing required key \"key\"" },
+	{ "relay without host",
+	  BASE "relays:\n  main:\n    port: 25\n",
+	  "t.yaml:10:3: relay \"main\": missing required key \"host\"" },
+	{ "relay host not a host name",
+	  BASE "relays:\n  main:\n    host: \"smtp example\"\n",
+	  "t.yaml:11:11: \"host\" in relay \"main\" must be a host name or an "
+	  "IP address, got \"smtp example\"" },
+	{ "relay port out of range",
+	  BASE "relays:\n  main:\n    host: 127.0.0.1\n    port: 70000\n",
+	  "t.yaml:12:11: \"port\" in relay \"main\" must be a whole number "
+	  "from 1 to 65535, got \"70000\"" },
+	{ "relay tls unknown",
+	  BASE "relays:\n  main:\n    host: ::1\n    tls: ssl\n",
+	  "t.yaml:12:10: \"tls\" in relay \"main\" must be starttls, implicit, "
+	  "opportunistic or none, got \"ssl\"" },
+	{ "relay verify not a boolean",
+	  BASE "relays:\n  main:\n    host: ::1\n    verify: no\n",
+	  "t.yaml:12:13: \"verify\" in relay \"main\" must be true or false, "
+	  "got \"no\"" },
+	{ "relay verify without TLS",
+	  BASE "relays:\n  main:\n    host: ::1\n    tls: none\n"
+	  "    verify: false\n",
+	  "t.yaml:13:13: relay \"main\": verify, ca_file and server_name need "
+	  "TLS, and tls is none" },
+	{ "relay ca_file without verify",
+	  BASE "relays:\n  main:\n    host: ::1\n    verify: false\n"
+	  "    ca_file: ca.pem\n",
+	  "t.yaml:12:13: relay \"main\": ca_file and server_name are only "
+	  "used to verify, and verify is false" },
+	{ "relay AUTH over plain text",
+	  BASE "relays:\n  main:\n    host: ::1\n    tls: none\n"
+	  "    auth:\n      user: u\n      password_file: p\n",
+	  "t.yaml:10:3: relay \"main\": AUTH would go over plain text (tls is "
+	  "none); set plaintext: true under auth to allow it" },
+	{ "relay auth without password file",
+	  BASE "relays:\n  main:\n    host: ::1\n    auth:\n      user: u\n",
+	  "t.yaml:12:5: \"auth\" of relay \"main\": missing required key "
+	  "\"password_file\"" },
+	{ "relay auth mechanism unknown",
+	  BASE "relays:\n  main:\n    host: ::1\n    auth:\n      user: u\n"
+	  "      password_file: p\n      mechanisms: [plain, cram-md5]\n",
+	  "t.yaml:15:27: \"mechanisms\" in \"auth\" of relay \"main\": "
+	  "\"cram-md5\" is not one of plain, login" },
+	{ "relay duration without unit",
+	  BASE "relays:\n  main:\n    host: ::1\n    idle_timeout: 30\n",
+	  "t.yaml:12:19: \"idle_timeout\" in relay \"main\" must be a duration "
+	  "such as 500ms, 30s, 5m or 1h, got \"30\"" },
+	{ "relay timeout too short",
+	  BASE "relays:\n  main:\n    host: ::1\n    timeouts:\n"
+	  "      dot: 10ms\n",
+	  "t.yaml:13:12: \"dot\" in \"timeouts\" of relay \"main\" must be "
+	  "from 1000ms to 86400000ms, got 10ms" },
+	{ "relay timeout unknown phase",
+	  BASE "relays:\n  main:\n    host: ::1\n    timeouts:\n"
+	  "      dots: 10m\n",
+	  "t.yaml:13:7: unknown key \"dots\" in \"timeouts\" of relay \"main\" "
+	  "(did you mean \"dot\"?)" },
+	{ "relay reconnect backwards",
+	  BASE "relays:\n  main:\n    host: ::1\n    reconnect_min: 1m\n"
+	  "    reconnect_max: 10s\n",
+	  "t.yaml:10:3: relay \"main\": reconnect_max is shorter than "
+	  "reconnect_min" },
+	{ "relay rate without unit",
+	  BASE "relays:\n  main:\n    host: ::1\n    rate: 100\n",
+	  "t.yaml:12:11: \"rate\" in relay \"main\" must be a rate such as "
+	  "100/s, 3000/m or 500/h, got \"100\"" },
+	{ "relay rate zero",
+	  BASE "relays:\n  main:\n    host: ::1\n    rate: 0/s\n",
+	  "t.yaml:12:11: \"rate\" in relay \"main\" must be more than 0 and at "
+	  "most 1000000/s, got 0/s" },
+	{ "relay burst without rate",
+	  BASE "relays:\n  main:\n    host: ::1\n    burst: 10\n",
+	  "t.yaml:12:12: relay \"main\": burst needs a rate" },
+	{ "only backup relays",
+	  BASE "relays:\n  main:\n    host: ::1\n    backup: true\n",
+	  "t.yaml:10:3: every relay is a backup: at least one must not be" },
+	{ "relays not a mapping",
+	  BASE "relays:\n  - host: ::1\n",
+	  "t.yaml:10:3: section \"relays\" must be a mapping, got a "
+	  "sequence" },
+	{ "shaping unknown key",
+	  BASE "shaping:\n  rates: 10/s\n",
+	  "t.yaml:10:3: unknown key \"rates\" in section \"shaping\" (did you "
+	  "mean \"rate\"?)" },
+	{ "domain group without match",
+	  BASE "shaping:\n  domains:\n    google:\n      rate: 10/s\n",
+	  "t.yaml:11:5: domain group \"google\": \"match\" must be a sequence "
+	  "of 1 to 1000 domains" },
+	{ "domain group with a bad domain",
+	  BASE "shaping:\n  domains:\n    google:\n"
+	  "      match: [gmail.com, \"not a domain\"]\n",
+	  "t.yaml:12:26: domain group \"google\": \"not a domain\" is not a "
+	  "domain name" },
+	{ "domain in two groups",
+	  BASE "shaping:\n  domains:\n    a:\n      match: [gmail.com]\n"
+	  "    b:\n      match: [GMAIL.com]\n",
+	  "t.yaml:14:15: domain group \"b\": domain gmail.com is already in "
+	  "another group" },
+	{ "domain group connections zero",
+	  BASE "shaping:\n  domains:\n    a:\n      match: [gmail.com]\n"
+	  "      connections: 0\n",
+	  "t.yaml:13:20: \"connections\" in domain group \"a\" must be a whole "
+	  "number from 1 to 1000, got \"0\"" },
+	{ "slow_down decrease of 1",
+	  BASE "shaping:\n  slow_down:\n    decrease: 1\n",
+	  "t.yaml:11:15: \"decrease\" in \"slow_down\" of section \"shaping\" "
+	  "must be under 1, or slowing down would not slow anything" },
+	{ "slow_down pattern empty",
+	  BASE "shaping:\n  slow_down:\n    patterns: [\"too many\", \"\"]\n",
+	  "t.yaml:11:28: items of \"patterns\" in \"slow_down\" of section "
+	  "\"shaping\" must be texts of 1 to 200 characters on one line" },
+	{ "slow_down floor above the rate",
+	  BASE "shaping:\n  rate: 1/m\n  slow_down:\n    floor: 2/m\n",
+	  "t.yaml:12:12: section \"shaping\": the slow-down floor is above "
+	  "the rate" },
 	{ "too deep",
 	  "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]"
 	  "]]]]]]]]]]]]]]\n",
@@ -425,6 +540,102 @@ test_load_file(void **state)
 	config_diag_free(&d);
 }
 
+/* Relays and shaping: what the file says, and the safe defaults. */
+static void
+test_relays(void **state)
+{
+	static const char yaml[] = BASE
+	    "relays:\n"
+	    "  main:\n    host: smtp.example.net\n"
+	    "    auth:\n      user: clarion\n      password_file: relay.pass\n"
+	    "      mechanisms: [login]\n"
+	    "    connections: 16\n    rate: 6000/m\n"
+	    "    timeouts:\n      dot: 2m\n"
+	    "  second:\n    host: \"::1\"\n    tls: implicit\n"
+	    "    ca_file: /etc/ssl/ca.pem\n    server_name: mx.example.net\n"
+	    "    weight: 3\n    idle_timeout: 500ms\n"
+	    "  spare:\n    host: 192.0.2.1\n    tls: none\n    backup: true\n"
+	    "    pipelining: false\n    messages_per_connection: 0\n"
+	    "shaping:\n  rate: 1.5/s\n"
+	    "  domains:\n    google:\n      match: [gmail.com, GoogleMail.com]\n"
+	    "      rate: 100/s\n      burst: 300\n      connections: 4\n"
+	    "  other_domains:\n    rate: 20/s\n"
+	    "  slow_down:\n    patterns: [\"please wait\"]\n    decrease: 25%\n"
+	    "    recover_every: 5s\n";
+	struct config_diag			 d = { NULL, 0, 0 };
+	struct config				*cfg;
+	const struct config_relay		*r;
+	const struct config_domain_group	*g;
+
+	(void)state;
+	cfg = config_parse("t.yaml", "/srv/c", yaml, sizeof(yaml) - 1, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.msgs[i]);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nrelays, 3);
+
+	r = config_find_relay(cfg, "main");
+	assert_non_null(r);
+	assert_string_equal(r->host, "smtp.example.net");
+	assert_int_equal(r->tls, CONFIG_TLS_STARTTLS);	/* required */
+	assert_true(r->verify);
+	assert_int_equal(r->port, 587);		/* submission, with AUTH */
+	assert_string_equal(r->auth_user, "clarion");
+	assert_string_equal(r->auth_password_file, "/srv/c/relay.pass");
+	assert_int_equal(r->auth_mechs, 2);
+	assert_false(r->auth_plaintext);
+	assert_int_equal(r->connections, 16);
+	assert_true(r->rate > 99.99 && r->rate < 100.01);
+	assert_int_equal(r->burst, 100);	/* a second's worth */
+	assert_int_equal(r->timeouts.dot, 120000);
+	assert_int_equal(r->timeouts.data, 120000);	/* RFC 5321 */
+	assert_int_equal(r->timeouts.greeting, 300000);
+	assert_true(r->pipelining);
+	assert_int_equal(r->messages_per_connection, 1000);
+
+	r = config_find_relay(cfg, "second");
+	assert_string_equal(r->host, "::1");
+	assert_int_equal(r->tls, CONFIG_TLS_IMPLICIT);
+	assert_int_equal(r->port, 465);
+	assert_string_equal(r->ca_file, "/etc/ssl/ca.pem");
+	assert_int_equal(r->weight, 3);
+	assert_int_equal(r->idle_timeout, 500);
+	assert_null(r->auth_user);
+
+	r = config_find_relay(cfg, "spare");
+	assert_int_equal(r->port, 25);
+	assert_true(r->backup);
+	assert_false(r->pipelining);
+	assert_int_equal(r->messages_per_connection, 0);
+	assert_int_equal(r->rate, 0);
+	assert_null(config_find_relay(cfg, "nope"));
+
+	assert_true(cfg->shaping.rate == 1.5);
+	assert_int_equal(cfg->shaping.burst, 2);
+	g = config_find_domain_group(cfg, "googlemail.com");
+	assert_string_equal(g->name, "google");
+	assert_int_equal(g->connections, 4);
+	assert_int_equal(g->burst, 300);
+	g = config_find_domain_group(cfg, "example.org");
+	assert_ptr_equal(g, &cfg->shaping.other);
+	assert_true(g->rate == 20);
+	assert_int_equal(g->connections, 0);
+	/* The file's patterns replace the built-in ones. */
+	assert_int_equal(cfg->shaping.nslow_down, 1);
+	assert_string_equal(cfg->shaping.slow_down[0], "please wait");
+	assert_true(cfg->shaping.decrease == 0.25);
+	assert_int_equal(cfg->shaping.recover_every, 5000);
+	config_free(cfg);
+
+	/* Without the sections: no relays, built-in slow-down patterns. */
+	cfg = config_parse("t.yaml", "/srv/c", BASE, sizeof(BASE) - 1, &d);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nrelays, 0);
+	assert_true(cfg->shaping.nslow_down > 3);
+	assert_true(cfg->shaping.decrease == 0.5);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -433,6 +644,7 @@ main(void)
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_valid_config),
 		cmocka_unit_test(test_campaigns),
+		cmocka_unit_test(test_relays),
 		cmocka_unit_test(test_absolute_database),
 		cmocka_unit_test(test_load_file),
 	};
