@@ -91,13 +91,15 @@ printf 'Hello {{frist_name}}, see http://liguedh.example/x\n%s\n' \
 rm templates/broken/text.nl.mustache
 printf '<p>{{attrs.nosuchkey}}</p>\n' >templates/broken/html.mustache
 rm templates/broken/html.nl.mustache
-cat >>clarion.yaml <<'YAML'
+# Declared first under campaigns: the section may not end the file.
+cat >broken.yaml <<'YAML'
   broken:
     segment: newsletter
     template: broken
     sender: newsletter
     subject: "{{first_name}} ....................................................................................................................................................................."
 YAML
+sed -i '/^campaigns:$/r broken.yaml' clarion.yaml
 expect_status 1 ctl lint broken
 for want in \
     'templates/broken/text.mustache:1:7: no contact, field or built-in provides "frist_name"' \
