@@ -175,6 +175,7 @@ struct config_shaping {
 	struct config_domain_group	*groups;
 	size_t			 ngroups;
 	struct config_domain_group	 other;	/* every other domain */
+	int			 slow_down_set;	/* else lib/shape's list */
 	char			**slow_down;	/* reply text patterns */
 	size_t			 nslow_down;
 	double			 decrease;	/* rate factor on "slow down" */

@@ -28,7 +28,7 @@
 #define BURST_MAX	1000000
 #define CONNECTIONS_MAX	1000
 #define PATTERNS_MAX	64
-#define PATTERN_MAX	200
+#define PATTERN_MAX	128	/* as lib/shape takes them */
 #define DOMAINS_MAX	1000
 
 static const char *const relay_keys[] = {
@@ -615,10 +615,7 @@ parse_slow_down(struct config__vctx *v, const struct ynode *sd,
 		return -1;
 	}
 	/* Replaces the built-in list: the file says exactly what it wants. */
-	for (i = 0; i < s->nslow_down; i++)
-		clr_free(s->slow_down[i]);
-	clr_free(s->slow_down);
-	s->nslow_down = 0;
+	s->slow_down_set = 1;
 	if ((s->slow_down = clr_calloc(pats->nkids + 1, sizeof(char *))) ==
 	    NULL)
 		return -1;
@@ -641,37 +638,20 @@ parse_slow_down(struct config__vctx *v, const struct ynode *sd,
 	return rc;
 }
 
-/* What a reply says when a receiver wants fewer messages, faster. */
-static const char *const default_slow_down[] = {
-	"too many", "try again later", "rate limit", "throttl", "slow down",
-	"exceeded", "temporarily deferred", "too fast", NULL
-};
-
 void
 config__parse_shaping(struct config__vctx *v, const struct ynode *root)
 {
 	struct config_shaping	*s = &v->cfg->shaping;
 	const struct ynode	*sec, *n, *f;
 	const char		*where = "section \"shaping\"";
-	size_t			 i;
 
 	s->decrease = 0.5;
 	s->recover_step = 0.1;
 	s->recover_every = 10000;
 	s->floor = 1.0 / 60;
-	if ((s->other.name = clr_strdup("other_domains")) == NULL ||
-	    (s->slow_down = clr_calloc(sizeof(default_slow_down) /
-	    sizeof(default_slow_down[0]), sizeof(char *))) == NULL) {
+	if ((s->other.name = clr_strdup("other_domains")) == NULL) {
 		config__error(v->c, &root->mark, "out of memory");
 		return;
-	}
-	for (i = 0; default_slow_down[i] != NULL; i++) {
-		if ((s->slow_down[i] = clr_strdup(default_slow_down[i])) ==
-		    NULL) {
-			config__error(v->c, &root->mark, "out of memory");
-			return;
-		}
-		s->nslow_down++;
 	}
 
 	sec = config__map_get(root, "shaping", NULL);
