@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * smtp/smtp_impl.h - what the files of the smtp module share, and only they
+ */
+#ifndef CLARION_SMTP_IMPL_H
+#define CLARION_SMTP_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+/*
+ * smtp__body_scan - smtp_body_check, and the size of the body as it goes
+ * out before dot-stuffing (every line end made CRLF, the last line
+ * closed): what MAIL FROM's SIZE= declares (RFC 1870 5). wire may be NULL.
+ */
+int	smtp__body_scan(const void *, size_t, uint64_t *wire,
+	    struct clr_err *);
+
+#endif
