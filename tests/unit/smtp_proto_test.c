@@ -703,7 +703,8 @@ run_file(const char *path, const char *name, int bytewise, char *why,
 	buf_init(&r.out, 1 << 26);
 	buf_init(&r.chunk, 1 << 26);
 	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(why, whylen, "%s: cannot open", path);
+		/* The name alone: a long path would only be cut. */
+		snprintf(why, whylen, "%.200s: cannot open", name);
 		run_free(&r);
 		return -1;
 	}
