@@ -85,6 +85,7 @@ struct pool_relay {
 	unsigned			 nopening;
 	unsigned			 serial;
 	struct shape_backoff		 backoff;	/* reconnecting */
+	unsigned			 round;		/* of connection attempts */
 	int64_t				 retry_at;	/* after a failure */
 	int64_t				 wrr[2];	/* TURN_SEND, _OPEN */
 	uint64_t			 results[VERDICT_KIND_LAST];
@@ -101,6 +102,7 @@ struct pool_conn {
 	int			 ready;		/* can take a message */
 	int			 opened;	/* got as far as ready once */
 	int			 quitting;
+	unsigned		 round;		/* the relay's, when opened */
 };
 
 TAILQ_HEAD(msg_queue, pool_msg);
@@ -133,11 +135,13 @@ struct pool {
 	int			 stopping;
 	void			(*stopped)(void *);
 	void			*stopped_arg;
+	struct smtp_reply	 fail_reply;	/* the last relay failure */
+	char			 fail_text[400];
 	int			 closing;	/* handles closing */
 };
 
 static void	dispatch(struct pool *);
-static void	defer_queue(struct pool *, const char *why);
+static void	defer_queue(struct pool *, const struct smtp_reply *);
 
 /* Connection failures in a row: the relay is down while there are. */
 static uint32_t
@@ -442,6 +446,7 @@ conn_open(struct pool_relay *r)
 		clr_free(c);
 		return -1;
 	}
+	c->round = r->round;
 	TAILQ_INSERT_TAIL(&r->conns, c, entry);
 	r->nconns++;
 	r->nopening++;
@@ -571,12 +576,20 @@ conn_closed(struct smtp_conn *sc, void *arg, const struct smtp_conn_end *end)
 	r->nconns--;
 	if (!c->opened) {
 		r->nopening--;
-		if (end->failed) {
+		/* Connections opened together fail together: one failure. */
+		if (end->failed && c->round == r->round) {
+			r->round++;
 			pause = shape_backoff_failure(&r->backoff,
 			    arc4random());
 			r->retry_at = now + pause;
 			snprintf(r->last_error, sizeof(r->last_error), "%s",
 			    end->reason != NULL ? end->reason : "failed");
+			/* What the queue is deferred with, if it comes to
+			 * that: the reply keeps the verdict's reason. */
+			p->fail_reply = end->reply;
+			p->fail_reply.text = NULL;
+			snprintf(p->fail_text, sizeof(p->fail_text),
+			    "relay %s: %s", r->cfg->name, r->last_error);
 			log_warn("relay %s: %s; next try in %.1f s",
 			    r->cfg->name, r->last_error,
 			    (double)pause / (double)SHAPE_SEC);
@@ -668,20 +681,14 @@ pick_relay(struct pool *p, int64_t now,
 }
 
 /*
- * can_take - r has a token, and a connection that can take a message or
- * soon will: one is open (busy ones free up) or it may open one. A relay
- * that failed is left out until a connection to it opens again, so that
- * nothing waits on a probe.
+ * can_take - r has a token and an open connection, idle or soon to be
+ * (busy ones free up). A relay still opening its first connection is
+ * left out, so that nothing waits on a relay that may never answer.
  */
 static int
 can_take(struct pool_relay *r, int64_t now)
 {
-	if (rate_wait(&r->rate, now) > 0)
-		return 0;
-	if (r->nconns > r->nopening)
-		return 1;
-	return relay_failures(r) == 0 && (r->nopening > 0 ||
-	    r->nconns < r->cfg->connections);
+	return rate_wait(&r->rate, now) == 0 && r->nconns > r->nopening;
 }
 
 static int
@@ -850,13 +857,13 @@ dispatch(struct pool *p)
 		if (p->nqueued > 0 && !p->stopping) {
 			open_more(p, now);
 			if (all_down(p)) {
-				char	 why[400];
+				struct smtp_reply	 why = p->fail_reply;
+				char			 text[440];
 
-				snprintf(why, sizeof(why), "no relay could "
-				    "be reached (relay %s: %s)",
-				    p->relays[0].cfg->name,
-				    p->relays[0].last_error);
-				defer_queue(p, why);
+				snprintf(text, sizeof(text), "no relay could "
+				    "be reached (%s)", p->fail_text);
+				why.text = text;
+				defer_queue(p, &why);
 			}
 			/* Wake up for the end of a relay's rest. */
 			for (i = 0; i < p->nrelays; i++) {
@@ -876,16 +883,19 @@ dispatch(struct pool *p)
 		uv_timer_stop(&p->timer);
 }
 
-/* defer_queue - every waiting message gets "deferred" now. */
+/*
+ * defer_queue - every waiting message gets "not sent" now, with why: the
+ * last relay's failing reply, which says what the verdict's reason is.
+ */
 static void
-defer_queue(struct pool *p, const char *why)
+defer_queue(struct pool *p, const struct smtp_reply *why)
 {
 	struct pool_msg	*m;
 
 	while ((m = TAILQ_FIRST(&p->queue)) != NULL) {
 		TAILQ_REMOVE(&p->queue, m, entry);
 		p->nqueued--;
-		report_local(p, m, NULL, SMTP_OUT_NOT_SENT, why);
+		report(p, m, NULL, SMTP_OUT_NOT_SENT, SMTP_STAGE_SESSION, why);
 	}
 }
 
@@ -983,6 +993,9 @@ relay_init(struct pool *p, struct pool_relay *r,
 	if (cfg->tls != CONFIG_TLS_NONE &&
 	    (r->tls = tls_ctx_new(cfg->verify, cfg->ca_file, err)) == NULL)
 		return -1;
+	if (cfg->tls != CONFIG_TLS_NONE && !cfg->verify)
+		log_warn("relay %s: its certificate will not be verified "
+		    "(verify: false)", cfg->name);
 	if (cfg->auth_user != NULL &&
 	    (r->password = read_secret(cfg->auth_password_file, err)) == NULL)
 		return -1;
@@ -1156,22 +1169,29 @@ pool_in_flight(const struct pool *p)
 void
 pool_stop(struct pool *p, void (*stopped)(void *), void *arg)
 {
-	struct pool_conn	*c;
+	struct pool_conn	*c, *next;
+	struct smtp_reply	 stop_reply = { 0, "", NULL };
 	size_t			 i, open = 0;
 
 	p->stopping = 1;
-	p->stopped = stopped;
-	p->stopped_arg = arg;
-	defer_queue(p, "not sent: clarion is stopping");
+	stop_reply.text = "not sent: clarion is stopping";
+	defer_queue(p, &stop_reply);
 	uv_timer_stop(&p->timer);
 	for (i = 0; i < p->nrelays; i++) {
-		TAILQ_FOREACH(c, &p->relays[i].conns, entry) {
+		/* A connection not yet in session closes (and is freed by
+		 * conn_closed) inside smtp_conn_quit. */
+		for (c = TAILQ_FIRST(&p->relays[i].conns); c != NULL;
+		    c = next) {
+			next = TAILQ_NEXT(c, entry);
 			c->quitting = 1;
 			if (c->ninflight == 0)
 				smtp_conn_quit(c->sc);
 		}
 		open += p->relays[i].nconns;
 	}
+	/* Only now: conn_closed must not call it from the loop above. */
+	p->stopped = stopped;
+	p->stopped_arg = arg;
 	if (open == 0 && stopped != NULL)
 		stopped(arg);
 }

@@ -453,6 +453,9 @@ from_network(struct smtp_conn *c, const char *p, size_t n)
 	while (!c->closed_said &&
 	    (got = tls_conn_read(c->tls, plain, sizeof(plain), &err)) != 0) {
 		if (got < 0) {
+			/* The replies read before it first: a server's last
+			 * reply and its close_notify often share a read. */
+			drain(c);
 			finish(c, err.msg);
 			return;
 		}
