@@ -207,6 +207,7 @@ struct msg {
 	uint64_t		 seq;		/* order of arrival */
 	struct smtp_mail	 mail;		/* borrowed until MAIL_DONE */
 	uint64_t		 wire;		/* SIZE= */
+	int			 verbatim;	/* body goes out as it is */
 	enum mnext		 next;		/* the next command to send */
 	size_t			 next_rcpt;
 	size_t			 nawait;	/* its replies awaited */
@@ -632,7 +633,7 @@ write_body(struct smtp_client *c, struct msg *m)
 	struct await		*a;
 	char			 note[64];
 	size_t			 len0 = c->out.len;
-	int			 n;
+	int			 n, rc;
 
 	if (c->aw_len == AWAIT_MAX) {
 		fail(c, NULL, 0, "internal error: %d replies awaited",
@@ -640,8 +641,15 @@ write_body(struct smtp_client *c, struct msg *m)
 		return -1;
 	}
 	smtp_dotstuff_init(&ds);
-	if (smtp_dotstuff_put(&ds, &c->out, m->mail.body,
-	    m->mail.body_len) != 0 || smtp_dotstuff_end(&ds, &c->out) != 0) {
+	if (m->verbatim) {
+		/* Nothing to stuff or mend (smtp_client_mail looked). */
+		rc = buf_append(&c->out, m->mail.body, m->mail.body_len);
+		if (rc == 0)
+			rc = buf_append(&c->out, ".\r\n", 3);
+	} else if ((rc = smtp_dotstuff_put(&ds, &c->out, m->mail.body,
+	    m->mail.body_len)) == 0)
+		rc = smtp_dotstuff_end(&ds, &c->out);
+	if (rc != 0) {
 		buf_truncate(&c->out, len0);
 		fail(c, NULL, 0, "out of memory for the output");
 		return -1;
@@ -1477,6 +1485,7 @@ smtp_client_mail(struct smtp_client *c, const struct smtp_mail *mail,
 	struct smtp_event	*ev;
 	struct msg		*m = NULL;
 	uint64_t		 wire;
+	int			 verbatim;
 	char			 what[32];
 	size_t			 i, need;
 	int			 rc;
@@ -1505,7 +1514,7 @@ smtp_client_mail(struct smtp_client *c, const struct smtp_mail *mail,
 		need += strlen(mail->rcpts[i]) + 13;
 	}
 	if ((rc = smtp__body_scan(mail->body, mail->body_len, &wire,
-	    err)) != 0)
+	    &verbatim, err)) != 0)
 		return rc;
 
 	if ((mail->smtputf8 && !(c->ext & SMTP_EXT_SMTPUTF8)) ||
@@ -1546,6 +1555,7 @@ smtp_client_mail(struct smtp_client *c, const struct smtp_mail *mail,
 	m->seq = c->seq++;
 	m->mail = *mail;
 	m->wire = wire;
+	m->verbatim = verbatim;
 	m->next = N_MAIL;
 	m->next_rcpt = 0;
 	m->nawait = 0;

@@ -173,13 +173,14 @@ line_at(const unsigned char *s, size_t off)
  * server reads the doubled one before it removes it.
  */
 int
-smtp__body_scan(const void *data, size_t n, uint64_t *wire,
+smtp__body_scan(const void *data, size_t n, uint64_t *wire, int *verbatim,
     struct clr_err *err)
 {
 	const unsigned char	*s = data, *nul;
 	struct eol_scan		 e;
 	uint64_t		 size = 0;
 	size_t			 i = 0, j, line = 1, len;
+	int			 same = 1;
 
 	if (n > 0 && data == NULL)
 		return clr_err_set(err, CLR_EINVAL, "body: NULL with a length");
@@ -196,21 +197,29 @@ smtp__body_scan(const void *data, size_t n, uint64_t *wire,
 			    "%zu octets long%s (at most %d)", line, len,
 			    s[i] == '.' ? " with its doubled dot" : "",
 			    SMTP_BODY_LINE_MAX);
+		if (s[i] == '.')
+			same = 0;
 		size += (uint64_t)(j - i) + 2;
-		if (j == n)
+		if (j == n) {
+			same = 0;	/* the last line needs its CRLF */
 			break;
+		}
 		i = j + 1;
 		if (s[j] == '\r' && i < n && s[i] == '\n')
 			i++;
+		else
+			same = 0;
 		line++;
 	}
 	if (wire != NULL)
 		*wire = size;
+	if (verbatim != NULL)
+		*verbatim = same;
 	return 0;
 }
 
 int
 smtp_body_check(const void *data, size_t n, struct clr_err *err)
 {
-	return smtp__body_scan(data, n, NULL, err);
+	return smtp__body_scan(data, n, NULL, NULL, err);
 }
