@@ -455,7 +455,6 @@ static const char *const reason_names[] = {
 #undef VERDICT__REASON_NAME
 };
 
-static void	 fold(const char *, char *, size_t);
 static size_t	 status_scan(const char *, size_t, struct status *);
 static int	 status_of(const struct smtp_reply *, const char *,
 		    struct status *);
@@ -468,32 +467,6 @@ static enum verdict_reason stage_reason(enum smtp_stage,
 		    enum verdict_reason);
 static int	 set(struct verdict *, enum verdict_kind, enum verdict_reason,
 		    enum verdict_basis, const char *);
-
-/*
- * fold - text (NULL: none) into low, lower-cased, every run of white
- * space one space: lines are joined with "\n", and a pattern must match
- * across the break ("at a rate that\nprevents"). Truncated to fit.
- */
-static void
-fold(const char *text, char *low, size_t size)
-{
-	size_t	 o = 0;
-	int	 space = 0;
-
-	for (; text != NULL && *text != '\0' && o + 1 < size; text++) {
-		unsigned char	 c = (unsigned char)*text;
-
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-			space = 1;
-			continue;
-		}
-		if (space && o > 0 && o + 2 < size)
-			low[o++] = ' ';
-		space = 0;
-		low[o++] = (char)str_ascii_lower(c);
-	}
-	low[o] = '\0';
-}
 
 /*
  * status_scan - an enhanced status code at s[0..n): "c.sss.ddd" with
@@ -610,7 +583,7 @@ decide(const struct smtp_reply *r, struct decision *d)
 	const struct code_rule		*cr;
 	struct status			 st;
 
-	fold(r->text, low, sizeof(low));
+	str_fold(r->text, low, sizeof(low));
 	if (status_of(r, low, &st))
 		sr = status_find(&st);
 	tr = text_find(low);

@@ -45,34 +45,7 @@ static const char *const greylisting[] = {
 	"greylist", "graylist", "grey-list", "gray-list",
 };
 
-static void	 fold(const char *, char *, size_t);
 static int	 status_is(const char *, char, char);
-
-/*
- * fold - text into low, lower-cased, every run of white space one
- * space, so a pattern matches across the "\n" between a reply's lines.
- * Truncated to fit.
- */
-static void
-fold(const char *text, char *low, size_t size)
-{
-	size_t	 o = 0;
-	int	 space = 0;
-
-	for (; *text != '\0' && o + 1 < size; text++) {
-		unsigned char	 c = (unsigned char)*text;
-
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-			space = 1;
-			continue;
-		}
-		if (space && o > 0 && o + 2 < size)
-			low[o++] = ' ';
-		space = 0;
-		low[o++] = (char)str_ascii_lower(c);
-	}
-	low[o] = '\0';
-}
 
 /* status_is - status is "4.<subject>.<digits>" (subject one digit). */
 static int
@@ -129,7 +102,7 @@ shape_slowdown_new(const char *const *patterns, size_t n,
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
-		fold(patterns[i], s->pat[i], sizeof(s->pat[i]));
+		str_fold(patterns[i], s->pat[i], sizeof(s->pat[i]));
 		if (s->pat[i][0] == '\0') {
 			clr_err_set(err, CLR_EINVAL, "slow-down pattern %zu "
 			    "is only spaces", i + 1);
@@ -165,7 +138,7 @@ shape_slowdown_match(const struct shape_slowdown *s, int code,
 		return 1;
 	if (code < 450 || code > 452)
 		return 0;
-	fold(text != NULL ? text : "", low, sizeof(low));
+	str_fold(text != NULL ? text : "", low, sizeof(low));
 	for (i = 0; i < sizeof(greylisting) / sizeof(greylisting[0]); i++)
 		if (strstr(low, greylisting[i]) != NULL)
 			return 0;

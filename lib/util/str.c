@@ -92,6 +92,30 @@ str_trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+void
+str_fold(const char *text, char *out, size_t size)
+{
+	size_t	 o = 0;
+	int	 space = 0;
+
+	for (; text != NULL && *text != '\0' && o + 1 < size; text++) {
+		unsigned char	 c = (unsigned char)*text;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			space = 1;
+			continue;
+		}
+		if (space && o > 0) {
+			if (o + 2 >= size)
+				break;	/* no room for a word after it */
+			out[o++] = ' ';
+		}
+		space = 0;
+		out[o++] = (char)str_ascii_lower(c);
+	}
+	out[o] = '\0';
+}
+
 unsigned
 str_distance(const char *a, const char *b)
 {

@@ -29,6 +29,13 @@ int	 str_ieq(const char *s, size_t n, const char *lit);
 /* Narrow [*s, *s + *n) past leading and trailing spaces and tabs. */
 void	 str_trim(const char **s, size_t *n);
 
+/*
+ * text (NULL: none) into out, ASCII lower-cased, each run of white space
+ * (space, tab, CR, LF) one space, none leading or trailing; truncated to
+ * fit size (>= 1). For matching patterns across the lines of a reply.
+ */
+void	 str_fold(const char *text, char *out, size_t size);
+
 /* Edit distance, for "did you mean" hints; capped at 255. */
 unsigned str_distance(const char *a, const char *b);
 

@@ -27,6 +27,7 @@ static void	 test_ascii_lower(void **);
 static void	 test_ieq(void **);
 static void	 test_trim(void **);
 static void	 test_distance(void **);
+static void	 test_fold(void **);
 
 
 static void
@@ -290,10 +291,33 @@ test_distance(void **state)
 	}
 }
 
+/* Folding: lower case, white space runs as one space, cut to fit. */
+static void
+test_fold(void **state)
+{
+	char	 out[16];
+
+	(void)state;
+	str_fold("  Too MANY\r\n  connections\t ", out, sizeof(out));
+	assert_string_equal(out, "too many connec");
+	str_fold("A\nB", out, sizeof(out));
+	assert_string_equal(out, "a b");
+	str_fold(NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+	str_fold("abc", out, 1);
+	assert_string_equal(out, "");
+	/* No space is written where nothing can follow it. */
+	str_fold("abcd efgh", out, 6);
+	assert_string_equal(out, "abcd");
+	str_fold("\xc3\x89T\xc3\x89", out, sizeof(out));
+	assert_string_equal(out, "\xc3\x89t\xc3\x89");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_tonum),
 		cmocka_unit_test(test_tonum_not_terminated),
 		cmocka_unit_test(test_ascii_lower),
