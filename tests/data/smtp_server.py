@@ -79,32 +79,15 @@ import time
 import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult
+from smtp_common import keyed_reply_arg, reply_arg, write_atomic
 
 log = logging.getLogger("smtp_server")
 
 
-def write_atomic(path, data):
-    """Write bytes to path through a temporary file and a rename."""
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def reply_arg(text):
-    """argparse type: a reply "CODE TEXT" with a 3-digit code 2xx-5xx."""
-    if len(text) < 3 or not text[:3].isdigit() or text[0] not in "2345" \
-            or (len(text) > 3 and text[3] != " "):
-        raise argparse.ArgumentTypeError("not an SMTP reply: %r" % text)
-    return text
-
-
 def address_reply_arg(text):
     """argparse type: ADDRESS=REPLY, returned as (address, reply)."""
-    address, eq, reply = text.partition("=")
-    if not eq or not address:
-        raise argparse.ArgumentTypeError("expected ADDRESS=REPLY: %r" % text)
-    return address.lower(), reply_arg(reply)
+    address, reply = keyed_reply_arg(text)
+    return address.lower(), reply
 
 
 def user_arg(text):
