@@ -188,14 +188,10 @@ norm_phrase(const char *in, char *out)
 	return out;
 }
 
-/* xorshift64*: the same sequence on every run, so failures repeat. */
 static uint64_t
 rnd(void)
 {
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * UINT64_C(2685821657736338717);
+	return test_rnd(&rnd_state);
 }
 
 /*

@@ -36,14 +36,10 @@
 
 static uint64_t		 rnd_state = UINT64_C(0x9E3779B97F4A7C15);
 
-/* xorshift64*: the same sequence on every run. */
 static uint64_t
 rnd(void)
 {
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * UINT64_C(2685821657736338717);
+	return test_rnd(&rnd_state);
 }
 
 /*

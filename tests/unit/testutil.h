@@ -2,8 +2,8 @@
 /*
  * tests/unit/testutil.h - helpers shared by the unit tests (header only)
  *
- * A private temporary folder per test process, an allocator that fails on
- * demand, and direct SQLite access to a store's file for fixtures and for
+ * A deterministic random sequence, a private temporary folder per test
+ * process, an allocator that fails on demand, and direct SQLite access to a store's file for fixtures and for
  * checking what the store wrote.
  */
 #ifndef CLARION_TESTS_TESTUTIL_H
@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,16 @@
 #include <sqlite3.h>
 
 #include "util/alloc.h"
+
+/* xorshift64*: a deterministic sequence, so that failures repeat. */
+static inline uint64_t
+test_rnd(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * UINT64_C(2685821657736338717);
+}
 
 static char test_dir[PATH_MAX];
 

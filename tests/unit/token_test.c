@@ -63,14 +63,10 @@ static const uint64_t	 edge_ids[] = {
 
 static uint64_t		 rnd_state = UINT64_C(0x2545F4914F6CDD1D);
 
-/* xorshift64*: the same sequence on every run. */
 static uint64_t
 rnd(void)
 {
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * UINT64_C(2685821657736338717);
+	return test_rnd(&rnd_state);
 }
 
 /* same_letter - a and b are the same character, ignoring ASCII case. */
