@@ -21,7 +21,10 @@
  * file of -d DIR in name order, sent as they are. With -8, a message
  * whose body has an octet over 127 is marked eightbit (BODY=8BITMIME, or
  * refused before sending by a relay without 8BITMIME); without it no
- * message is, whatever its body holds.
+ * message is, whatever its body holds. With -r RING only RING distinct
+ * messages are built, and the COUNT messages take their bodies in turn
+ * (each keeps its own recipient): the daemon holds a bounded queue of
+ * rendered messages, never a whole campaign, and neither does this.
  */
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -72,7 +75,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: pool_send -c CONFIG [-n COUNT -s SIZE | "
 	    "-d DIR]\n"
-	    "\t[-8] [-f FROM] [-t RCPT] [-k DOMAINS] [-T SECONDS] "
+	    "\t[-8] [-f FROM] [-t RCPT] [-k DOMAINS] [-r RING] [-T SECONDS] "
 	    "[-S STATUS] [-q] [-v]\n"
 	    "  RCPT may hold %%n (the message's index) and %%d (the index "
 	    "modulo DOMAINS)\n");
@@ -104,31 +107,57 @@ expand(const char *fmt, size_t index, size_t domains)
 	return buf_steal(&b);
 }
 
-/* synth - a message of about size octets: headers, then text lines. */
+/* filler - size octets of 76-column text lines, built once. */
+static const char *
+filler(size_t size)
+{
+	static char	*text;
+	static size_t	 len;
+	static const char line[] = "Lorem ipsum dolor sit amet, consectetur "
+	    "adipiscing elit, sed do eiusmod tem.\r\n";
+	size_t		 i;
+
+	if (text != NULL && len >= size)
+		return text;
+	clr_free(text);
+	if ((text = clr_malloc(size + sizeof(line))) == NULL) {
+		fprintf(stderr, "pool_send: out of memory\n");
+		exit(1);
+	}
+	for (i = 0; i < size; i += sizeof(line) - 1)
+		memcpy(text + i, line, sizeof(line) - 1);
+	len = size;
+	return text;
+}
+
+/*
+ * synth - a message of size octets (or its headers, if more): headers,
+ * then 76-column lines, the last one cut short to fit.
+ */
 static char *
 synth(const char *from, const char *rcpt, size_t index, size_t size,
     size_t *len)
 {
 	struct buf	 b;
-	static const char line[] = "Lorem ipsum dolor sit amet, consectetur "
-	    "adipiscing elit, sed do eiusmod tem.\r\n";
+	size_t		 room;
 
 	buf_init(&b, BUF_MAX_LIMIT);
-	buf_printf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: message %zu\r\n"
-	    "Message-ID: <%zu.pool-send@clarion.test>\r\n"
-	    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii"
-	    "\r\n\r\n", from, rcpt, index, index);
-	while (b.len + sizeof(line) - 1 <= size)
-		buf_append(&b, line, sizeof(line) - 1);
-	if (b.len < size - 2 && size >= 2) {
-		while (b.len < size - 2)
-			buf_append(&b, "x", 1);
-		buf_append(&b, "\r\n", 2);
-	}
-	if (buf_append(&b, "", 1) != 0) {
+	if (buf_reserve(&b, size + 512) != 0 ||
+	    buf_printf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: message "
+	    "%zu\r\nMessage-ID: <%zu.pool-send@clarion.test>\r\n"
+	    "MIME-Version: 1.0\r\nContent-Type: text/plain; "
+	    "charset=us-ascii\r\n\r\n", from, rcpt, index, index) != 0) {
 		fprintf(stderr, "pool_send: out of memory\n");
 		exit(1);
 	}
+	if (size > b.len + 2) {
+		room = size - b.len - 2;
+		buf_append(&b, filler(room), room);
+		if (b.data[b.len - 1] == '\r')	/* no bare CR */
+			b.data[b.len - 1] = 'x';
+		buf_append(&b, "\r\n", 2);
+	}
+	buf_append(&b, "", 1);
 	*len = b.len - 1;
 	return buf_steal(&b);
 }
@@ -309,13 +338,14 @@ main(int argc, char *argv[])
 	const char		*rcpt = "user%n@example.com";
 	char			**files = NULL;
 	size_t			 count = 0, size = 12288, domains = 1, i;
+	size_t			 ring = 0;
 	unsigned long		 seconds = 600;
 	uint64_t		 t0, t1;
 	double			 c0, c1, wall;
 	int			 ch, verbose = 0, eightbit = 0, rc;
 
 	memset(&run, 0, sizeof(run));
-	while ((ch = getopt(argc, argv, "8c:d:f:k:n:qs:S:t:T:v")) != -1) {
+	while ((ch = getopt(argc, argv, "8c:d:f:k:n:qr:s:S:t:T:v")) != -1) {
 		switch (ch) {
 		case '8':
 			eightbit = 1;
@@ -337,6 +367,9 @@ main(int argc, char *argv[])
 			break;
 		case 'q':
 			run.quiet = 1;
+			break;
+		case 'r':
+			ring = strtoul(optarg, NULL, 10);
 			break;
 		case 's':
 			size = strtoul(optarg, NULL, 10);
@@ -370,8 +403,10 @@ main(int argc, char *argv[])
 		config_diag_free(&diag);
 		return 1;
 	}
-	if (dir != NULL)
+	if (dir != NULL) {
 		files = list_dir(dir, &count);
+		ring = 0;
+	}
 	if ((run.jobs = clr_calloc(count ? count : 1,
 	    sizeof(*run.jobs))) == NULL)
 		return 1;
@@ -384,12 +419,16 @@ main(int argc, char *argv[])
 		if (files != NULL) {
 			j->body = slurp(files[i], &j->m.len);
 			clr_free(files[i]);
-		} else
+		} else if (ring == 0 || i < ring)
 			j->body = synth(from, j->rcpt, i, size, &j->m.len);
 		j->m.from = from;
 		j->m.rcpt = j->rcpt;
-		j->m.body = j->body;
-		j->m.eightbit = eightbit && has_8bit(j->body, j->m.len);
+		if (ring > 0 && i >= ring) {	/* a body built already */
+			j->m.body = run.jobs[i % ring].body;
+			j->m.len = run.jobs[i % ring].m.len;
+		} else
+			j->m.body = j->body;
+		j->m.eightbit = eightbit && has_8bit(j->m.body, j->m.len);
 		j->m.udata = j;
 	}
 	clr_free(files);
