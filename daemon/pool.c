@@ -1196,6 +1196,22 @@ pool_stop(struct pool *p, void (*stopped)(void *), void *arg)
 		stopped(arg);
 }
 
+void
+pool_abort(struct pool *p, const char *reason)
+{
+	struct pool_conn	*c, *next;
+	size_t			 i;
+
+	if (!p->stopping)
+		pool_stop(p, NULL, NULL);
+	for (i = 0; i < p->nrelays; i++)
+		for (c = TAILQ_FIRST(&p->relays[i].conns); c != NULL;
+		    c = next) {
+			next = TAILQ_NEXT(c, entry);
+			smtp_conn_abort(c->sc, reason);
+		}
+}
+
 static int
 json_rate(struct buf *b, const char *key, const struct rate *r)
 {

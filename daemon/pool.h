@@ -91,6 +91,14 @@ size_t		 pool_in_flight(const struct pool *);
  */
 void		 pool_stop(struct pool *, void (*stopped)(void *), void *arg);
 
+/*
+ * Abort: like pool_stop, but the connections are closed now, without
+ * waiting for replies; their messages get their outcomes at once (not
+ * sent, or ambiguous when the end of data went out). For a stop that
+ * cannot wait on a slow server any longer.
+ */
+void		 pool_abort(struct pool *, const char *reason);
+
 /* The state of relays, connections and rates, as a JSON object. */
 int		 pool_status_json(const struct pool *, struct buf *);
 

@@ -14,7 +14,9 @@
  * the wall-clock and CPU time from the first submit to the last verdict,
  * messages a second and CPU microseconds a message. Exit status 0 when
  * every message had its verdict before the deadline (-T, 600 s by
- * default), 1 otherwise, 2 for a usage error.
+ * default), 1 otherwise, 2 for a usage error. At the deadline the queue
+ * is deferred and the messages in flight have 5 s more; then their
+ * connections are aborted.
  *
  * The messages are built before the clock starts: either -n COUNT
  * messages of -s SIZE octets (headers and 76-column lines), or one per
@@ -47,6 +49,8 @@
 #include "pool.h"
 #include "util/alloc.h"
 #include "util/buf.h"
+
+#define GRACE_MS	5000	/* for the messages in flight, at the end */
 
 struct job {
 	struct pool_msg	 m;
@@ -252,6 +256,9 @@ print_text(const char *t)
 		putchar(*p < 0x20 || *p == 0x7f ? ' ' : *p);
 }
 
+static void	 deadline(uv_timer_t *);
+static void	 stop(struct run *);
+
 static void
 result(void *arg, struct pool_msg *m, const struct pool_result *res)
 {
@@ -280,12 +287,32 @@ result(void *arg, struct pool_msg *m, const struct pool_result *res)
 		print_text(res->reply.text);
 		putchar('\n');
 	}
-	if (run->ndone == run->njobs && !run->stopping) {
-		run->stopping = 1;
-		pool_stop(run->pool, NULL, NULL);
+	if (run->ndone == run->njobs && !run->stopping)
+		stop(run);
+}
+
+/* stopped - the pool's last connection closed: the loop may end. */
+static void
+stopped(void *arg)
+{
+	struct run	*run = arg;
+
+	if (!uv_is_closing((uv_handle_t *)&run->deadline))
 		uv_close((uv_handle_t *)&run->deadline, NULL);
+	if (!uv_is_closing((uv_handle_t *)&run->sigint))
 		uv_close((uv_handle_t *)&run->sigint, NULL);
-	}
+}
+
+/*
+ * stop - let the messages in flight finish and the connections QUIT,
+ * for GRACE_MS at most: then the deadline aborts them.
+ */
+static void
+stop(struct run *run)
+{
+	run->stopping = 1;
+	uv_timer_start(&run->deadline, deadline, GRACE_MS, 0);
+	pool_stop(run->pool, stopped, run);
 }
 
 static void
@@ -295,17 +322,23 @@ give_up(struct run *run, const char *why)
 		return;
 	fprintf(stderr, "pool_send: %s: stopping with %zu of %zu messages "
 	    "done\n", why, run->ndone, run->njobs);
-	run->stopping = 1;
 	run->gave_up = 1;
-	pool_stop(run->pool, NULL, NULL);
-	uv_close((uv_handle_t *)&run->deadline, NULL);
-	uv_close((uv_handle_t *)&run->sigint, NULL);
+	stop(run);
 }
 
 static void
 deadline(uv_timer_t *t)
 {
-	give_up(t->data, "time is up");
+	struct run	*run = t->data;
+
+	if (!run->stopping) {
+		give_up(run, "time is up");
+		return;
+	}
+	fprintf(stderr, "pool_send: the connections did not close in time: "
+	    "aborting them\n");
+	run->gave_up = 1;
+	pool_abort(run->pool, "aborted: pool_send's time is up");
 }
 
 static void
