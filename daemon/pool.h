@@ -12,13 +12,17 @@
  * something changes (a message arrives, a connection can take one, tokens
  * accrue): the oldest message whose recipient domain is under its
  * connection cap and has a token, when the global bucket has one too,
- * goes to the relay next in weighted turn among those that are up and
- * have a token and an idle connection. Relays without an idle connection
- * open more, up to their limit; a relay that fails to connect rests for
- * an exponentially growing, jittered pause; backup relays are used only
- * while no other relay is up. A reply that says "slow down" (lib/shape)
- * cuts the rate of the recipient's domain (a refused RCPT) or of the
- * relay (anything else), which then recovers step by step.
+ * goes to the relay next in weighted turn among those that have a token
+ * and an open connection, and waits for that relay's connection to be
+ * free, so that each relay carries its weight's share. Relays open more
+ * connections while messages wait, up to their limit; a relay that fails
+ * to connect rests for an exponentially growing, jittered pause (the
+ * connections opened together count as one failure); backup relays are
+ * used only while no other relay is up, and when every relay has failed
+ * three times in a row the queue is deferred. A reply that says "slow
+ * down" (lib/shape) cuts the rate of the recipient's domain (a refused
+ * RCPT) or of the relay (anything else), which then recovers step by
+ * step.
  */
 #ifndef CLARION_DAEMON_POOL_H
 #define CLARION_DAEMON_POOL_H
