@@ -358,6 +358,18 @@ cpu_seconds(void)
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+static void
+free_jobs(struct run *run)
+{
+	size_t	 i;
+
+	for (i = 0; i < run->njobs; i++) {
+		clr_free(run->jobs[i].rcpt);
+		clr_free(run->jobs[i].body);
+	}
+	clr_free(run->jobs);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -469,6 +481,9 @@ main(int argc, char *argv[])
 	uv_loop_init(&loop);
 	if ((run.pool = pool_new(&loop, cfg, result, &run, &err)) == NULL) {
 		fprintf(stderr, "pool_send: %s\n", err.msg);
+		uv_loop_close(&loop);
+		free_jobs(&run);
+		config_free(cfg);
 		return 1;
 	}
 	uv_timer_init(&loop, &run.deadline);
@@ -497,11 +512,12 @@ main(int argc, char *argv[])
 		    (f = fopen(status, "w")) == NULL) {
 			fprintf(stderr, "pool_send: %s: cannot write\n",
 			    status);
-			return 1;
+			run.gave_up = 1;
+		} else {
+			fwrite(b.data, 1, b.len, f);
+			fputc('\n', f);
+			fclose(f);
 		}
-		fwrite(b.data, 1, b.len, f);
-		fputc('\n', f);
-		fclose(f);
 		buf_free(&b);
 	}
 	pool_free(run.pool);
@@ -518,11 +534,7 @@ main(int argc, char *argv[])
 	    "%.1f us cpu/msg\n", wall, wall > 0 ? count / wall : 0.0,
 	    c1 - c0, count ? (c1 - c0) * 1e6 / count : 0.0);
 
-	for (i = 0; i < count; i++) {
-		clr_free(run.jobs[i].rcpt);
-		clr_free(run.jobs[i].body);
-	}
-	clr_free(run.jobs);
+	free_jobs(&run);
 	config_free(cfg);
 	if (rc != 0) {
 		fprintf(stderr, "pool_send: handles left open on the loop\n");
