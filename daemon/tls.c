@@ -135,7 +135,10 @@ tls_conn_new(struct tls_ctx *ctx, const char *server_name,
 		    SSL_get0_param(c->ssl), server_name) != 1)
 			goto ssl;
 	} else {
-		if (SSL_set_tlsext_host_name(c->ssl, server_name) != 1)
+		/* The macro casts the name to void *: give it a char *. */
+		union { const char *in; char *out; } sni = { server_name };
+
+		if (SSL_set_tlsext_host_name(c->ssl, sni.out) != 1)
 			goto ssl;
 		/* The name must match exactly or by a leftmost wildcard. */
 		SSL_set_hostflags(c->ssl,
