@@ -5,7 +5,8 @@
 # beside Postfix's smtp-source and the sink's own ceiling, in one run
 #
 # Each round runs, one after the other against a fresh smtp-sink on
-# loopback (the shared peer scripts' common.sh starts and bounds it):
+# loopback (the shared peer scripts' common.sh starts and bounds it),
+# smtp-source, then the sink's ceiling right before clarion:
 #
 #   wire     the sink's ceiling: a pre-rendered, fully pipelined byte
 #            stream pushed through CONC sockets with no client work
@@ -73,7 +74,9 @@ trap 'rm -f "$tmp"' EXIT
 {
 	echo
 	echo "# send benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ)," \
-	    "commit $(git describe --always --dirty 2>/dev/null || echo ?)"
+	    "commit $(git rev-parse --short HEAD 2>/dev/null || echo ?)$(
+	    git diff --quiet HEAD -- . ':!bench/results' 2>/dev/null ||
+	    echo ' with changes')"
 	echo "# host: $(uname -srm), $(nproc) cores"
 	echo "# command: N=$N SIZE=$SIZE CONC=$CONC RING=${RING:-4096}" \
 	    "RUNS=$RUNS bench/send.sh"
@@ -81,10 +84,11 @@ trap 'rm -f "$tmp"' EXIT
 cat "$tmp"
 
 for run in $(seq 1 "$RUNS"); do
-	peer wire bash "$PEERS/wire.sh" "$N" "$SIZE" "$CONC"
-	wire=$line
+	# wire right before clarion: the box's speed drifts over a minute.
 	peer limit bash "$PEERS/limit.sh" "$N" "$SIZE" "$CONC"
 	limit=$line
+	peer wire bash "$PEERS/wire.sh" "$N" "$SIZE" "$CONC"
+	wire=$line
 	peer clarion bash bench/send_peer.sh "$PEERS" build/bin/pool_send \
 	    "$N" "$SIZE" "$CONC"
 	clarion=$line
