@@ -114,7 +114,9 @@ median=$(awk '/^round / {
 		for (i in a) v[++k] = a[i]
 		for (i = 1; i <= k; i++)
 			for (j = i + 1; j <= k; j++)
-				if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+				if (v[j] < v[i]) {
+					t = v[i]; v[i] = v[j]; v[j] = t
+				}
 		return v[int((k + 1) / 2)]
 	}
 	END { printf "median over %d rounds: %.2fx wire, %.2fx smtp-source\n",

@@ -69,6 +69,7 @@ struct pool_domain {
 	struct rate			 rate;
 	unsigned			 busy;	/* connections with one of its
 						 * messages in flight */
+	unsigned			 busy_peak;
 	struct pool_domain		*hnext;	/* hash chain */
 	struct pool_domain		*group;	/* the group's entry, if any */
 };
@@ -85,7 +86,7 @@ struct pool_relay {
 	unsigned			 nopening;
 	unsigned			 serial;
 	struct shape_backoff		 backoff;	/* reconnecting */
-	unsigned			 round;		/* of connection attempts */
+	unsigned			 round;		/* of attempts */
 	int64_t				 retry_at;	/* after a failure */
 	int64_t				 wrr[2];	/* TURN_SEND, _OPEN */
 	uint64_t			 results[VERDICT_KIND_LAST];
@@ -722,8 +723,9 @@ hand(struct pool *p, struct pool_conn *c, struct pool_msg *m, int64_t now)
 	mail.smtputf8 = m->smtputf8;
 	mail.eightbit = m->eightbit;
 	mail.udata = m;
-	if (!conn_has_domain(c, m->dom))
-		m->dom->busy++;
+	if (!conn_has_domain(c, m->dom) &&
+	    ++m->dom->busy > m->dom->busy_peak)
+		m->dom->busy_peak = m->dom->busy;
 	c->inflight[c->ninflight++] = m;
 	m->conn = c;
 	p->ninflight++;
@@ -1284,17 +1286,24 @@ pool_status_json(const struct pool *p, struct buf *b)
 		}
 		rc |= buf_puts(b, "}");
 	}
-	/* Only the domains whose rate a receiver made adapt. */
-	rc |= buf_puts(b, "],\"slowed_domains\":[");
+	/* The named groups, and the other domains that are busy now or
+	 * whose rate a receiver made adapt: not every domain ever seen. */
+	rc |= buf_puts(b, "],\"domains\":[");
 	for (i = 0; i < p->hsize; i++)
 		for (d = p->htab[i]; d != NULL; d = d->hnext) {
-			if (!d->rate.adaptive)
+			int	 named = d->cfg != &p->cfg->shaping.other;
+
+			if (d->group != NULL || (!named && !d->rate.adaptive &&
+			    d->busy == 0))
 				continue;
 			rc |= buf_puts(b, first ? "{\"name\":" :
 			    ",{\"name\":");
 			first = 0;
 			rc |= json_str(b, d->name);
-			rc |= buf_putc(b, ',');
+			rc |= buf_printf(b, ",\"group\":%s,\"busy\":%u,"
+			    "\"busy_peak\":%u,\"connections\":%u,",
+			    named ? "true" : "false",
+			    d->busy, d->busy_peak, d->cfg->connections);
 			rc |= json_rate(b, "rate", &d->rate);
 			rc |= buf_putc(b, '}');
 		}

@@ -272,7 +272,7 @@ expect_kinds slowdown.out "deferred 5"
 /usr/bin/python3 - slowdown.json <<'PY' || fail "slowdown: status"
 import json, sys
 st = json.load(open(sys.argv[1]))
-d = [x for x in st["slowed_domains"] if x["name"] == "example.com"][0]
+d = [x for x in st["domains"] if x["name"] == "example.com"][0]
 r = d["rate"]
 assert r["cuts"] >= 1, r
 assert r["current"] < r["configured"], r
@@ -281,6 +281,36 @@ print("slow down: example.com at %s/s of %s/s, %s" % (r["current"],
       r["configured"], r["state"]))
 PY
 ok "451 4.7.1 slow down: example.com's rate cut"
+
+# --- connections per domain ------------------------------------------------
+# 4 connections, 60 messages to each of two domain groups: the one capped
+# at 1 never has more than one connection busy with it; the other one, as
+# a check that the test can see it, has more.
+sink_start caps
+_peer_var port caps PORT
+relay_config caps.yaml 127.0.0.1 "$port" "connections: 4"
+cat >>caps.yaml <<'YAML'
+shaping:
+  domains:
+    capped:
+      match: [d0.example]
+      connections: 1
+    free:
+      match: [d1.example]
+YAML
+run caps -c caps.yaml -n 120 -s 2048 -k 2 -t 'u%n@d%d.example' -S caps.json
+expect_kinds caps.out "sent 120"
+/usr/bin/python3 - caps.json <<'PY' || fail "caps: domain status"
+import json, sys
+doms = {d["name"]: d for d in json.load(open(sys.argv[1]))["domains"]}
+capped = doms["capped"]
+assert capped["group"] and capped["connections"] == 1, capped
+assert capped["busy_peak"] == 1 and capped["busy"] == 0, capped
+assert doms["free"]["busy_peak"] >= 2, doms["free"]
+PY
+ok "a group capped at 1 connection never had 2 at once (the other: $(
+    grep -o '"free","group":true,"busy":0,"busy_peak":[0-9]*' caps.json |
+    sed 's/.*://'))"
 
 # --- dead relays, backups, weights -----------------------------------------
 dead=$(free_port)
