@@ -261,13 +261,15 @@ for mech in plain login; do
 	send "badauth_$mech" 2
 	MECH=$(echo "$mech" | tr a-z A-Z)
 	refused "badauth_$mech" badauth 2 "AUTH $MECH refused"
+	! awk '$3 != "auth"' "badauth_$mech.out" | grep -q . ||
+		fail "badauth_$mech: a reason other than auth"
 	grep -q "AUTH $MECH as b'alice': refused" "$badauth_LOG" ||
 		fail "badauth_$mech: no refused AUTH in the server's log"
 done
 grep -q "<< b'535 5.7.8 " "$badauth_LOG" ||
 	fail "badauth: the server did not answer 535 5.7.8"
 ! grep -q ": accepted" "$badauth_LOG" || fail "badauth: AUTH accepted"
-ok "a wrong password (535 5.7.8): deferred, never bounced, nothing sent"
+ok "a wrong password (535 5.7.8): deferred (auth), never bounced, nothing sent"
 
 # --- no credentials over plain text -------------------------------------
 aiosmtpd_start cleartext --auth "alice:$PASSWORD" --no-auth-require-tls
