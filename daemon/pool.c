@@ -40,6 +40,9 @@
 /* Failed connections in a row to every relay: the queue is deferred. */
 #define FAILS_GIVE_UP		3
 #define SECRET_MAX		1024
+/* A relay whose every connection waited this long for an answer is left
+ * out of the weighted turns until one comes. */
+#define STALL_NS		(5 * SHAPE_SEC)
 #define INFLIGHT_MAX		4	/* per connection: the engine keeps 2 */
 #define HOSTNAME_MAX		255
 
@@ -89,6 +92,7 @@ struct pool_relay {
 	unsigned			 round;		/* of attempts */
 	int64_t				 retry_at;	/* after a failure */
 	int64_t				 wrr[2];	/* TURN_SEND, _OPEN */
+	int				 skip;		/* stalled: this pass */
 	uint64_t			 results[VERDICT_KIND_LAST];
 	char				 last_error[256];
 };
@@ -103,6 +107,8 @@ struct pool_conn {
 	int			 ready;		/* can take a message */
 	int			 opened;	/* got as far as ready once */
 	int			 quitting;
+	unsigned		 answered;	/* transactions answered */
+	int64_t			 waiting_since;	/* for an answer, since */
 	unsigned		 round;		/* the relay's, when opened */
 };
 
@@ -231,20 +237,27 @@ rate_slow_down(struct rate *r, const struct shape_aimd_params *defaults,
 	struct shape_aimd_params	 ap = *defaults;
 
 	if (!r->adaptive) {
-		/* Unlimited: start from what it was actually getting. */
+		/*
+		 * Unlimited: start from what it was actually getting, or
+		 * one a second when it has sent nothing yet (a 421 to the
+		 * first greeting), never from the floor itself: a rate
+		 * there could not be cut and would never recover.
+		 */
 		ap.rate = r->configured > 0 ? r->configured :
 		    observed_rate(r);
-		if (ap.rate < ap.floor)
-			ap.rate = ap.floor;
+		if (ap.rate == 0)
+			ap.rate = SHAPE_RATE_ONE;
+		if (ap.rate <= ap.floor)
+			return 0;
 		if (shape_aimd_init(&r->aimd, &ap, now) != 0)
 			return 0;
 		r->adaptive = 1;
 		if (!r->limited) {
-			uint64_t	 burst = ap.rate / SHAPE_RATE_ONE;
-
+			/* Paced from now on: no burst right after the
+			 * receiver asked for less. */
 			r->limited = 1;
-			shape_bucket_init(&r->bucket, ap.rate,
-			    burst > 0 ? (uint32_t)burst : 1, now);
+			shape_bucket_init(&r->bucket, ap.rate, 1, now);
+			(void)shape_bucket_take(&r->bucket, now);
 		}
 	}
 	if (!shape_aimd_slow_down(&r->aimd, now))
@@ -258,9 +271,12 @@ rate_success(struct rate *r, int64_t now)
 {
 	struct shape_aimd_status	 st;
 
-	if (!r->adaptive || !shape_aimd_success(&r->aimd, now))
+	if (!r->adaptive)
 		return;
-	shape_bucket_set_rate(&r->bucket, shape_aimd_rate(&r->aimd), now);
+	if (shape_aimd_success(&r->aimd, now))
+		shape_bucket_set_rate(&r->bucket, shape_aimd_rate(&r->aimd),
+		    now);
+	/* Back to normal, whether this success raised it or not. */
 	shape_aimd_status(&r->aimd, &st);
 	if (st.state == SHAPE_AIMD_NORMAL) {
 		r->adaptive = 0;
@@ -491,16 +507,29 @@ conn_ready(struct smtp_conn *sc, void *arg)
 	if (!c->opened) {
 		c->opened = 1;
 		r->nopening--;
-		/* It answers: the relay is up again. */
-		if (relay_failures(r) > 0)
-			log_info("relay %s is back: %s", r->cfg->name,
-			    smtp_conn_tls(sc)[0] != '\0' ? smtp_conn_tls(sc) :
-			    "plain text");
-		shape_backoff_success(&r->backoff);
-		r->retry_at = 0;
 	}
 	c->ready = 1;
 	dispatch(r->pool);
+}
+
+/*
+ * relay_answers - a transaction on c had its answer: the relay works (a
+ * relay that lets us in and then drops every message does not, so the
+ * session alone does not count).
+ */
+static void
+relay_answers(struct pool_conn *c)
+{
+	struct pool_relay	*r = c->relay;
+
+	c->answered++;
+	if (relay_failures(r) == 0)
+		return;
+	log_info("relay %s is back (%s)", r->cfg->name,
+	    smtp_conn_tls(c->sc)[0] != '\0' ? smtp_conn_tls(c->sc) :
+	    "plain text");
+	shape_backoff_success(&r->backoff);
+	r->retry_at = 0;
 }
 
 static void
@@ -515,6 +544,9 @@ conn_done(struct smtp_conn *sc, void *arg, const struct smtp_event *ev)
 	(void)sc;
 	conn_forget(c, m);
 	p->ninflight--;
+	c->waiting_since = now;
+	if (ev->outcome == SMTP_OUT_SENT || ev->outcome == SMTP_OUT_REFUSED)
+		relay_answers(c);
 	if (ev->outcome == SMTP_OUT_SENT) {
 		rate_success(&m->dom->rate, now);
 		rate_success(&r->rate, now);
@@ -575,10 +607,13 @@ conn_closed(struct smtp_conn *sc, void *arg, const struct smtp_conn_end *end)
 	}
 	TAILQ_REMOVE(&r->conns, c, entry);
 	r->nconns--;
-	if (!c->opened) {
+	if (!c->opened)
 		r->nopening--;
-		/* Connections opened together fail together: one failure. */
-		if (end->failed && c->round == r->round) {
+	/* A session that failed before any transaction had its answer is a
+	 * failure of the relay; connections opened together that fail
+	 * together count once. */
+	if (end->failed && c->answered == 0) {
+		if (c->round == r->round) {
 			r->round++;
 			pause = shape_backoff_failure(&r->backoff,
 			    arc4random());
@@ -643,11 +678,23 @@ idle_conn(struct pool_relay *r)
 }
 
 /*
+ * in_turn - whether r takes part in a turn: backups only while no primary
+ * is up; primaries in every turn but sending while none is up (they may
+ * still be probed).
+ */
+static int
+in_turn(const struct pool_relay *r, int primary_up, int turn)
+{
+	if (r->cfg->backup)
+		return !primary_up;
+	return primary_up || turn == TURN_OPEN;
+}
+
+/*
  * pick_relay - smooth weighted round robin (as nginx) over the relays
- * for which ok() holds: the primary ones while one of them is up, else
- * the backups. Sending and opening keep their own turns (turn). With
- * commit 0 it only says which relay is next; the same call with commit
- * 1 then takes that turn.
+ * in the turn (in_turn) for which ok() holds. Sending and opening keep
+ * their own turns. With commit 0 it only says which relay is next; the
+ * same call with commit 1 then takes that turn.
  */
 static struct pool_relay *
 pick_relay(struct pool *p, int64_t now,
@@ -658,12 +705,16 @@ pick_relay(struct pool *p, int64_t now,
 	size_t			 i;
 	int			 primary_up = 0;
 
+	/* A primary being probed after failures is not up yet: the
+	 * backups carry on until it answers, while it may be probed. */
 	for (i = 0; i < p->nrelays; i++)
-		if (!p->relays[i].cfg->backup && relay_up(&p->relays[i], now))
+		if (!p->relays[i].cfg->backup &&
+		    (relay_failures(&p->relays[i]) == 0 ||
+		    p->relays[i].nconns > p->relays[i].nopening))
 			primary_up = 1;
 	for (i = 0; i < p->nrelays; i++) {
 		r = &p->relays[i];
-		if (r->cfg->backup == primary_up || !ok(r, now))
+		if (!in_turn(r, primary_up, turn) || !ok(r, now))
 			continue;
 		total += r->cfg->weight;
 		if (best == NULL || r->wrr[turn] + r->cfg->weight >
@@ -674,7 +725,7 @@ pick_relay(struct pool *p, int64_t now,
 		return best;
 	for (i = 0; i < p->nrelays; i++) {
 		r = &p->relays[i];
-		if (r->cfg->backup != primary_up && ok(r, now))
+		if (in_turn(r, primary_up, turn) && ok(r, now))
 			r->wrr[turn] += r->cfg->weight;
 	}
 	best->wrr[turn] -= total;
@@ -689,7 +740,32 @@ pick_relay(struct pool *p, int64_t now,
 static int
 can_take(struct pool_relay *r, int64_t now)
 {
-	return rate_wait(&r->rate, now) == 0 && r->nconns > r->nopening;
+	return !r->skip && rate_wait(&r->rate, now) == 0 &&
+	    r->nconns > r->nopening;
+}
+
+/*
+ * stall_in - in how many ns every open connection of r will have waited
+ * STALL_NS for an answer: 0 if they have (r is stalled: a tarpit, a
+ * server in trouble), -1 if one is free or opening, so r is not.
+ */
+static int64_t
+stall_in(const struct pool_relay *r, int64_t now)
+{
+	const struct pool_conn	*c;
+	int64_t			 latest = -1;
+
+	if (r->nopening > 0)
+		return -1;
+	TAILQ_FOREACH(c, &r->conns, entry) {
+		if (c->ninflight == 0)
+			return -1;
+		if (latest < c->waiting_since)
+			latest = c->waiting_since;
+	}
+	if (latest < 0)
+		return -1;
+	return latest + STALL_NS <= now ? 0 : latest + STALL_NS - now;
 }
 
 static int
@@ -708,6 +784,7 @@ hand(struct pool *p, struct pool_conn *c, struct pool_msg *m, int64_t now)
 	struct pool_relay	*r = c->relay;
 	struct smtp_mail	 mail;
 	struct clr_err		 err = { 0, "" };
+	int			 rc;
 
 	TAILQ_REMOVE(&p->queue, m, entry);
 	p->nqueued--;
@@ -726,17 +803,22 @@ hand(struct pool *p, struct pool_conn *c, struct pool_msg *m, int64_t now)
 	if (!conn_has_domain(c, m->dom) &&
 	    ++m->dom->busy > m->dom->busy_peak)
 		m->dom->busy_peak = m->dom->busy;
+	if (c->ninflight == 0)
+		c->waiting_since = now;
 	c->inflight[c->ninflight++] = m;
 	m->conn = c;
 	p->ninflight++;
 	c->handed++;
 	c->ready = 0;
-	if (smtp_conn_mail(c->sc, &mail, &err) != 0) {
-		/* Nothing of it can ever go: a local refusal. */
+	if ((rc = smtp_conn_mail(c->sc, &mail, &err)) != 0) {
+		/* EINVAL: the message itself can never go (a NUL, a line
+		 * too long, a bad address), a local refusal; anything else
+		 * is this moment's trouble, and the message waits. */
 		conn_forget(c, m);
 		p->ninflight--;
 		c->ready = smtp_conn_can_mail(c->sc);
-		report_local(p, m, r, SMTP_OUT_LOCAL, err.msg);
+		report_local(p, m, r, rc == CLR_EINVAL ? SMTP_OUT_LOCAL :
+		    SMTP_OUT_NOT_SENT, err.msg);
 		return;
 	}
 	if (r->cfg->messages_per_connection != 0 &&
@@ -753,19 +835,27 @@ timer_cb(uv_timer_t *t)
 	dispatch(t->data);
 }
 
+/* report_refused - the results of messages refused at submit. */
 static void
-kick_cb(uv_idle_t *h)
+report_refused(struct pool *p)
 {
-	struct pool	*p = h->data;
 	struct pool_msg	*m;
 
-	uv_idle_stop(h);
 	while ((m = TAILQ_FIRST(&p->refused)) != NULL) {
 		TAILQ_REMOVE(&p->refused, m, entry);
 		report_local(p, m, NULL, SMTP_OUT_NOT_SENT, p->stopping ?
 		    "not sent: clarion is stopping" :
 		    "not sent: out of memory");
 	}
+}
+
+static void
+kick_cb(uv_idle_t *h)
+{
+	struct pool	*p = h->data;
+
+	uv_idle_stop(h);
+	report_refused(p);
 	dispatch(p);
 }
 
@@ -821,6 +911,8 @@ dispatch(struct pool *p)
 		p->again = 0;
 		now = now_ns(p);
 		scanned = 0;
+		for (i = 0; i < p->nrelays; i++)
+			p->relays[i].skip = 0;
 		for (m = TAILQ_FIRST(&p->queue); m != NULL &&
 		    scanned < SCAN_MAX; m = next, scanned++) {
 			next = TAILQ_NEXT(m, entry);
@@ -836,7 +928,14 @@ dispatch(struct pool *p)
 					earliest = wait;
 				continue;
 			}
-			r = pick_relay(p, now, can_take, TURN_SEND, 0);
+			/* Its turn: wait for its connection, so that each
+			 * relay carries its weight's share, unless its
+			 * answers are long overdue: then the others go on. */
+			c = NULL;
+			while ((r = pick_relay(p, now, can_take, TURN_SEND,
+			    0)) != NULL && (c = idle_conn(r)) == NULL &&
+			    (wait = stall_in(r, now)) == 0)
+				r->skip = 1;
 			if (r == NULL) {
 				/* No room now; a relay's token may come. */
 				for (i = 0; i < p->nrelays; i++) {
@@ -849,10 +948,12 @@ dispatch(struct pool *p)
 				}
 				break;
 			}
-			/* Its turn: wait for its connection, so that each
-			 * relay carries its weight's share. */
-			if ((c = idle_conn(r)) == NULL)
+			if (c == NULL) {
+				if (wait > 0 && (earliest < 0 ||
+				    wait < earliest))
+					earliest = wait;
 				break;
+			}
 			(void)pick_relay(p, now, can_take, TURN_SEND, 1);
 			hand(p, c, m, now);
 		}
@@ -1177,6 +1278,7 @@ pool_stop(struct pool *p, void (*stopped)(void *), void *arg)
 
 	p->stopping = 1;
 	stop_reply.text = "not sent: clarion is stopping";
+	report_refused(p);
 	defer_queue(p, &stop_reply);
 	uv_timer_stop(&p->timer);
 	for (i = 0; i < p->nrelays; i++) {

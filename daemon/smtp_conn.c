@@ -13,7 +13,10 @@
  * Re-entrancy: the owner's callbacks may call back in (hand a message
  * over, quit, abort). Calls made while events are being drained only
  * change the engine; the drain loop picks up what follows and writes once
- * at the end. Calls from anywhere else drain and write themselves.
+ * at the end. From anywhere else, smtp_conn_mail writes at once and
+ * smtp_conn_quit and smtp_conn_mail leave the events to the next turn of
+ * the loop (kick), so that no callback runs inside the owner's own call;
+ * only smtp_conn_abort reports at once.
  */
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +74,7 @@ struct smtp_conn {
 	int			 tls_up;
 	int			 tls_implicit;
 	int			 draining;	/* in drain(): no nesting */
+	int			 kicked;	/* drain at the timer */
 	int			 closed_said;
 	int			 was_ready;
 	unsigned		 messages;
@@ -89,6 +93,7 @@ static void	flush(struct smtp_conn *);
 static void	finish(struct smtp_conn *, const char *reason);
 static void	try_next_address(struct smtp_conn *);
 static void	timer_fired(uv_timer_t *);
+static void	kick(struct smtp_conn *);
 
 /* release - one handle or request less; the last one frees it all. */
 static void
@@ -288,12 +293,26 @@ flush(struct smtp_conn *c)
 	write_net(c, c->out.data, c->out.len);
 }
 
+/* kick - drain on the next turn of the loop (the timer, at 0 ms). */
+static void
+kick(struct smtp_conn *c)
+{
+	if (c->closed_said)
+		return;
+	c->kicked = 1;
+	uv_timer_start(&c->timer, timer_fired, 0, 0);
+}
+
 static void
 timer_fired(uv_timer_t *t)
 {
 	struct smtp_conn	*c = t->data;
 	char			 why[200];
 
+	if (c->kicked && c->state == CONN_SESSION && !c->closed_said) {
+		drain(c);	/* re-arms the timer for the phase */
+		return;
+	}
 	switch (c->state) {
 	case CONN_RESOLVING:
 		if (c->resolving) {
@@ -370,6 +389,7 @@ drain(struct smtp_conn *c)
 	if (c->draining || c->engine == NULL)
 		return;
 	c->draining = 1;
+	c->kicked = 0;
 	while (!closed && smtp_client_next(c->engine, &ev) > 0) {
 		switch (ev.type) {
 		case SMTP_EV_READY:
@@ -685,15 +705,20 @@ smtp_conn_mail(struct smtp_conn *c, const struct smtp_mail *m,
 	int	 r;
 
 	if (c->state != CONN_SESSION || c->closed_said)
-		return clr_err_set(err, CLR_EINVAL, "the connection cannot "
+		return clr_err_set(err, CLR_EBUSY, "the connection cannot "
 		    "take a message now");
 	if ((r = smtp_client_mail(c->engine, m, err)) != 0)
 		return r;
 	c->messages++;
 	c->in_flight++;
 	if (!c->draining) {
+		/* Write now, but tell the owner nothing from inside its own
+		 * call: a failed write, or an event the engine queued (a
+		 * local refusal), is drained on the next turn of the loop. */
+		c->draining = 1;
 		flush(c);
-		arm(c);
+		c->draining = 0;
+		kick(c);
 	}
 	return 0;
 }
@@ -727,7 +752,7 @@ smtp_conn_quit(struct smtp_conn *c)
 	}
 	smtp_client_quit(c->engine);
 	if (!c->draining)
-		drain(c);
+		kick(c);	/* QUIT goes out; closed() comes from the loop */
 }
 
 void
