@@ -22,8 +22,9 @@
 #   - "451 4.7.1 slow down": the domain's rate is cut (pool status);
 #   - a relay that refuses connections: every message deferred within the
 #     deadline and a bounded number of attempts (no tight loop); with a
-#     backup relay, everything goes through the backup; two relays of
-#     weights 3 and 1 share the messages about 3 to 1.
+#     backup relay, everything goes through the backup; a relay that
+#     holds its answers is left out of its turns; two relays of weights 3
+#     and 1 share the messages about 3 to 1.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
@@ -337,6 +338,32 @@ expect_kinds failover.out "sent 30"
 [ "$(awk '$8 == "spare"' failover.out | wc -l)" -eq 30 ] ||
 	fail "failover: not all through the backup"
 ok "primary dead: 30 sent through the backup relay"
+
+# A relay that holds its answers (the end of data answered after 6 s):
+# after 5 s without one it is left out of its turns, and the other relay
+# carries the rest instead of waiting for it each time.
+sink_start tarpit -p -W .:6
+sink_start quick
+_peer_var tport tarpit PORT
+_peer_var qport quick PORT
+config stall.yaml <<YAML
+relays:
+  tarpit:
+    host: 127.0.0.1
+    port: $tport
+    tls: none
+    connections: 1
+  quick:
+    host: 127.0.0.1
+    port: $qport
+    tls: none
+    connections: 2
+YAML
+run stall -c stall.yaml -n 40 -s 1000
+expect_kinds stall.out "sent 40"
+t=$(awk '$8 == "tarpit"' stall.out | wc -l)
+[ "$t" -le 3 ] || fail "stall: the slow relay carried $t of 40"
+ok "a relay answering after 6 s: $t of 40 waited for it, the rest went on"
 
 sink_start heavy
 sink_start light
