@@ -752,7 +752,7 @@ smtp_conn_quit(struct smtp_conn *c)
 	}
 	smtp_client_quit(c->engine);
 	if (!c->draining)
-		kick(c);	/* QUIT goes out; closed() comes from the loop */
+		kick(c);	/* QUIT goes out, closed() follows */
 }
 
 void
