@@ -14,12 +14,14 @@
  * connection cap and has a token, when the global bucket has one too,
  * goes to the relay next in weighted turn among those that have a token
  * and an open connection, and waits for that relay's connection to be
- * free, so that each relay carries its weight's share. Relays open more
- * connections while messages wait, up to their limit; a relay that fails
- * to connect rests for an exponentially growing, jittered pause (the
- * connections opened together count as one failure); backup relays are
- * used only while no other relay is up, and when every relay has failed
- * three times in a row the queue is deferred. A reply that says "slow
+ * free, so that each relay carries its weight's share (a relay whose
+ * every connection has waited 5 s for an answer is passed over). Relays
+ * open more connections while messages wait, up to their limit; a relay
+ * whose session ends before any transaction had its answer rests for an
+ * exponentially growing, jittered pause (connections opened together
+ * count as one failure); backup relays are used only while no other
+ * relay is up, and when every relay has failed three times in a row the
+ * queue is deferred. A reply that says "slow
  * down" (lib/shape) cuts the rate of the recipient's domain (a refused
  * RCPT) or of the relay (anything else), which then recovers step by
  * step.
