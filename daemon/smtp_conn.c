@@ -75,6 +75,9 @@ struct smtp_conn {
 	int			 tls_implicit;
 	int			 draining;	/* in drain(): no nesting */
 	int			 kicked;	/* drain at the timer */
+	int			 armed;		/* the timer is for: */
+	enum smtp_phase		 armed_phase;
+	uint64_t		 armed_progress;
 	int			 closed_said;
 	int			 was_ready;
 	unsigned		 messages;
@@ -300,6 +303,7 @@ kick(struct smtp_conn *c)
 	if (c->closed_said)
 		return;
 	c->kicked = 1;
+	c->armed = 0;		/* the timer is not the phase's now */
 	uv_timer_start(&c->timer, timer_fired, 0, 0);
 }
 
@@ -352,11 +356,23 @@ timer_fired(uv_timer_t *t)
 static void
 arm(struct smtp_conn *c)
 {
-	int	 ms;
+	enum smtp_phase	 phase;
+	uint64_t	 progress;
+	int		 ms;
 
 	if (c->closed_said)
 		return;
-	if (smtp_client_phase(c->engine) == SMTP_PHASE_IDLE)
+	phase = smtp_client_phase(c->engine);
+	progress = smtp_client_progress(c->engine);
+	/* Bytes that made no whole reply do not buy the server more time. */
+	if (c->armed && phase == c->armed_phase &&
+	    progress == c->armed_progress &&
+	    uv_is_active((uv_handle_t *)&c->timer))
+		return;
+	c->armed = 1;
+	c->armed_phase = phase;
+	c->armed_progress = progress;
+	if (phase == SMTP_PHASE_IDLE)
 		ms = (int)c->p.idle_timeout_ms;
 	else
 		ms = smtp_client_timeout_ms(c->engine);

@@ -280,6 +280,7 @@ struct smtp_client {
 	struct buf		 out;		/* sent up to out_off */
 	size_t			 out_off;
 	uint64_t		 out_sent;	/* octets ever consumed */
+	uint64_t		 replies;	/* whole replies taken */
 
 	struct transcript	*tr;
 };
@@ -678,6 +679,7 @@ on_reply(struct smtp_client *c, const struct smtp_reply *r)
 {
 	struct await	 a;
 
+	c->replies++;
 	tr_reply(c, r);
 	if (c->state == ST_QUIT) {
 		/* Any reply to QUIT ends the session; nothing else can come. */
@@ -1656,6 +1658,12 @@ smtp_client_timeout_ms(const struct smtp_client *c)
 	ms = c->p.timeout_ms[ph] != 0 ? c->p.timeout_ms[ph] :
 	    phase_timeouts[ph];
 	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+uint64_t
+smtp_client_progress(const struct smtp_client *c)
+{
+	return c->replies + c->out_sent;
 }
 
 unsigned

@@ -244,6 +244,13 @@ void	smtp_client_abort(struct smtp_client *, const char *reason);
 
 /* How long to wait for the server now, in ms; -1 when nothing is awaited. */
 int	smtp_client_timeout_ms(const struct smtp_client *);
+/*
+ * A count that moves with every whole reply taken and every octet
+ * consumed: while it stands still, so does the session, and a timer
+ * already running must not be restarted (a server trickling a byte at a
+ * time would otherwise hold a phase open for ever).
+ */
+uint64_t smtp_client_progress(const struct smtp_client *);
 enum smtp_phase	smtp_client_phase(const struct smtp_client *);
 
 /* What the server offered (after EHLO): enum smtp_ext bits, SIZE (0: no
