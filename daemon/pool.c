@@ -788,9 +788,6 @@ hand(struct pool *p, struct pool_conn *c, struct pool_msg *m, int64_t now)
 
 	TAILQ_REMOVE(&p->queue, m, entry);
 	p->nqueued--;
-	rate_take(&p->rate, now);
-	rate_take(&m->dom->rate, now);
-	rate_take(&r->rate, now);
 	memset(&mail, 0, sizeof(mail));
 	mail.from = m->from;
 	mail.rcpts = &m->rcpt;
@@ -808,7 +805,6 @@ hand(struct pool *p, struct pool_conn *c, struct pool_msg *m, int64_t now)
 	c->inflight[c->ninflight++] = m;
 	m->conn = c;
 	p->ninflight++;
-	c->handed++;
 	c->ready = 0;
 	if ((rc = smtp_conn_mail(c->sc, &mail, &err)) != 0) {
 		/* EINVAL: the message itself can never go (a NUL, a line
@@ -821,6 +817,11 @@ hand(struct pool *p, struct pool_conn *c, struct pool_msg *m, int64_t now)
 		    SMTP_OUT_NOT_SENT, err.msg);
 		return;
 	}
+	/* Only a message that went spends the tokens. */
+	rate_take(&p->rate, now);
+	rate_take(&m->dom->rate, now);
+	rate_take(&r->rate, now);
+	c->handed++;
 	if (r->cfg->messages_per_connection != 0 &&
 	    c->handed >= r->cfg->messages_per_connection) {
 		c->quitting = 1;
