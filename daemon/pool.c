@@ -1247,7 +1247,6 @@ void
 pool_submit(struct pool *p, struct pool_msg *m)
 {
 	m->conn = NULL;
-	m->queued_at = now_ns(p);
 	/* Results come from the loop, even this early one. */
 	if (p->stopping || (m->dom = domain_of(p, m->rcpt)) == NULL)
 		TAILQ_INSERT_TAIL(&p->refused, m, entry);

@@ -59,7 +59,6 @@ struct pool_msg {
 	TAILQ_ENTRY(pool_msg)	 entry;
 	struct pool_domain	*dom;
 	struct pool_conn	*conn;
-	int64_t			 queued_at;	/* ns */
 };
 
 struct pool_result {

@@ -79,7 +79,6 @@ struct smtp_conn {
 	enum smtp_phase		 armed_phase;
 	uint64_t		 armed_progress;
 	int			 closed_said;
-	int			 was_ready;
 	unsigned		 messages;
 	unsigned		 in_flight;
 	size_t			 writes_pending;	/* octets */
@@ -158,7 +157,6 @@ say_closed(struct smtp_conn *c, int failed)
 	c->closed_said = 1;
 	c->state = CONN_CLOSING;
 	memset(&end, 0, sizeof(end));
-	end.was_ready = c->was_ready;
 	end.failed = failed;
 	end.messages = c->messages;
 	end.reason = c->reason[0] != '\0' ? c->reason : NULL;
@@ -409,7 +407,6 @@ drain(struct smtp_conn *c)
 	while (!closed && smtp_client_next(c->engine, &ev) > 0) {
 		switch (ev.type) {
 		case SMTP_EV_READY:
-			c->was_ready = 1;
 			c->cbs.ready(c, c->owner);
 			break;
 		case SMTP_EV_WANT_TLS:

@@ -39,7 +39,6 @@ struct smtp_conn_params {
 
 /* How a connection ended. */
 struct smtp_conn_end {
-	int		 was_ready;	/* it got as far as taking messages */
 	int		 failed;	/* not a QUIT of ours */
 	unsigned	 messages;	/* handed to it */
 	const char	*reason;	/* failed: why, for logs and verdicts */
