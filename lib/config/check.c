@@ -7,6 +7,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr/addr.h"
@@ -85,6 +86,56 @@ config__want_kind(struct config__vctx *v, const struct ynode *n,
 	config__error(v->c, &n->mark, "%s must be %s, got %s", what,
 	    kinds[kind], config__ynode_type(n));
 	return -1;
+}
+
+/*
+ * config__scalar_at - the scalar at key: 0 with *n NULL when absent or
+ * null, 0 with *n set, or -1 (reported) when it is a mapping or a sequence.
+ */
+int
+config__scalar_at(struct config__vctx *v, const struct ynode *map,
+    const char *key, const char *where, const struct ynode **n)
+{
+	char	 what[160];
+
+	*n = config__map_get(map, key, NULL);
+	if (*n == NULL || config__ynode_is_null(*n)) {
+		*n = NULL;
+		return 0;
+	}
+	snprintf(what, sizeof(what), "\"%s\" in %s", key, where);
+	if (config__want_kind(v, *n, YNODE_SCALAR, what) != 0) {
+		*n = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* config__get_uint - a whole number in [min, max]; *out keeps its default
+ * if absent. */
+int
+config__get_uint(struct config__vctx *v, const struct ynode *map,
+    const char *key, unsigned min, unsigned max, const char *where,
+    unsigned *out)
+{
+	const struct ynode	*n;
+	unsigned long		 u;
+	char			*end;
+
+	if (config__scalar_at(v, map, key, where, &n) != 0)
+		return -1;
+	if (n == NULL)
+		return 0;
+	u = strtoul(n->str, &end, 10);
+	if (n->str[0] < '0' || n->str[0] > '9' || *end != '\0' || u < min ||
+	    u > max) {
+		config__error(v->c, &n->mark, "\"%s\" in %s must be a whole "
+		    "number from %u to %u, got \"%s\"", key, where, min, max,
+		    n->str);
+		return -1;
+	}
+	*out = (unsigned)u;
+	return 0;
 }
 
 /*

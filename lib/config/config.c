@@ -35,7 +35,8 @@
 
 static const char *const top_keys[] = {
 	"database", "lists", "themes", "senders", "segments", "templates",
-	"mail", "dkim", "campaigns", "relays", "shaping", NULL
+	"mail", "dkim", "campaigns", "relays", "shaping", "sending",
+	"control_socket", NULL
 };
 static const char *const list_keys[] = { "description", NULL };
 static const char *const theme_keys[] = { "description", NULL };
@@ -431,6 +432,7 @@ validate(struct config__vctx *v, const struct ynode *root)
 			config__error(v->c, &cfg->database_mark, "database "
 			    "path is too long");
 	}
+	config__parse_control_socket(v, root);
 	/* Lists and themes first: segments refer to them. */
 	config__for_each_entry(v, root, "lists", "list", 1, sizeof(*cfg->lists),
 	    (void **)&cfg->lists, &cfg->nlists, parse_list);
@@ -452,6 +454,7 @@ validate(struct config__vctx *v, const struct ynode *root)
 	parse_dkim(v, root);
 	config__parse_relays(v, root);
 	config__parse_shaping(v, root);
+	config__parse_sending(v, root);
 }
 
 struct config *
@@ -601,6 +604,7 @@ config_free(struct config *cfg)
 	clr_free(cfg->dkim);
 	clr_free(cfg->campaigns);
 	config__free_relays(cfg);
+	config__free_sending(cfg);
 	clr_free(cfg->templates);
 	clr_free(cfg->mail.bounce_domain);
 	clr_free(cfg->mail.unsubscribe_url);

@@ -184,6 +184,23 @@ struct config_shaping {
 	double			 recover_step;	/* of the configured rate */
 };
 
+/*
+ * How campaigns are sent (key "sending"): the daemon's bounds, the
+ * frequency cap, retries and the soft-bounce suppression policy.
+ */
+struct config_sending {
+	unsigned		 window;	/* claimed, unrecorded sends */
+	uint64_t		 memory;	/* bytes of rendered messages */
+	unsigned		 cap_messages;	/* frequency cap; 0: none */
+	uint32_t		 cap_period;	/* seconds */
+	uint32_t		*retry;		/* s, after attempt 1, 2.. */
+	size_t			 nretry;	/* >= 1; the last repeats */
+	uint32_t		 max_age;	/* seconds */
+	unsigned		 soft_bounces;	/* that suppress; 0: never */
+	uint32_t		 soft_period;	/* seconds */
+	struct config_mark	 mark;
+};
+
 struct config {
 	char			*path;		/* as given */
 	char			*dir;		/* absolute folder of path */
@@ -209,6 +226,9 @@ struct config {
 	struct config_relay	*relays;
 	size_t			 nrelays;
 	struct config_shaping	 shaping;
+	struct config_sending	 sending;
+	char			*control_socket;	/* absolute */
+	struct config_mark	 control_socket_mark;
 };
 
 /* Error messages, each "FILE:LINE:COL: text", in the order found. */

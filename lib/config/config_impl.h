@@ -3,9 +3,10 @@
  * config/config_impl.h - internal: what the section parsers share
  *
  * The validation of each section (config.c: lists to campaigns; relay.c:
- * relays and shaping) walks the YAML tree with these helpers. Each takes
- * a struct config__vctx (where errors go, and the configuration being
- * filled), reports what is wrong with its position, and returns -1.
+ * relays and shaping; sending.c: sending and the control socket) walks
+ * the YAML tree with these helpers. Each takes a struct config__vctx
+ * (where errors go, and the configuration being filled), reports what is
+ * wrong with its position, and returns -1.
  */
 #ifndef CLARION_CONFIG_IMPL_H
 #define CLARION_CONFIG_IMPL_H
@@ -33,6 +34,18 @@ void	config__check_keys(struct config__vctx *, const struct ynode *map,
 /* n is of kind, and not null; else report "WHAT must be ..." and -1. */
 int	config__want_kind(struct config__vctx *, const struct ynode *n,
 	    enum ynode_kind kind, const char *what);
+
+/*
+ * The scalar at key: 0 with *n NULL when absent or null, 0 with *n set, or
+ * -1 (reported) when it is a mapping or a sequence.
+ */
+int	config__scalar_at(struct config__vctx *, const struct ynode *map,
+	    const char *key, const char *where, const struct ynode **n);
+
+/* A whole number in [min, max]; *out keeps its default when absent. */
+int	config__get_uint(struct config__vctx *, const struct ynode *map,
+	    const char *key, unsigned min, unsigned max, const char *where,
+	    unsigned *out);
 
 /*
  * The string at key in map, copied into *out (NULL if absent and not
@@ -95,5 +108,12 @@ int	config__entry_start(struct config__vctx *, const char *kind,
 void	config__parse_relays(struct config__vctx *, const struct ynode *root);
 void	config__parse_shaping(struct config__vctx *, const struct ynode *root);
 void	config__free_relays(struct config *);
+
+/* sending.c: the section "sending" and the key "control_socket" (after
+ * "database": its default derives from it). */
+void	config__parse_sending(struct config__vctx *, const struct ynode *root);
+void	config__parse_control_socket(struct config__vctx *,
+	    const struct ynode *root);
+void	config__free_sending(struct config *);
 
 #endif

@@ -57,55 +57,6 @@ static const char *const slow_down_keys[] = {
 	"patterns", "decrease", "floor", "recover_step", "recover_every", NULL
 };
 
-/*
- * scalar_at - the scalar at key: 0 with *n NULL when absent or null, 0
- * with *n set, or -1 (reported) when it is a mapping or a sequence.
- */
-static int
-scalar_at(struct config__vctx *v, const struct ynode *map, const char *key,
-    const char *where, const struct ynode **n)
-{
-	char	 what[160];
-
-	*n = config__map_get(map, key, NULL);
-	if (*n == NULL || config__ynode_is_null(*n)) {
-		*n = NULL;
-		return 0;
-	}
-	snprintf(what, sizeof(what), "\"%s\" in %s", key, where);
-	if (config__want_kind(v, *n, YNODE_SCALAR, what) != 0) {
-		*n = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* get_uint - a whole number in [min, max]; *out keeps its default if
- * absent. */
-static int
-get_uint(struct config__vctx *v, const struct ynode *map, const char *key,
-    unsigned min, unsigned max, const char *where, unsigned *out)
-{
-	const struct ynode	*n;
-	unsigned long		 u;
-	char			*end;
-
-	if (scalar_at(v, map, key, where, &n) != 0)
-		return -1;
-	if (n == NULL)
-		return 0;
-	u = strtoul(n->str, &end, 10);
-	if (n->str[0] < '0' || n->str[0] > '9' || *end != '\0' || u < min ||
-	    u > max) {
-		config__error(v->c, &n->mark, "\"%s\" in %s must be a whole "
-		    "number from %u to %u, got \"%s\"", key, where, min, max,
-		    n->str);
-		return -1;
-	}
-	*out = (unsigned)u;
-	return 0;
-}
-
 /* get_bool - true or false, nothing else (no yes/no/on/off guessing). */
 static int
 get_bool(struct config__vctx *v, const struct ynode *map, const char *key,
@@ -113,7 +64,7 @@ get_bool(struct config__vctx *v, const struct ynode *map, const char *key,
 {
 	const struct ynode	*n;
 
-	if (scalar_at(v, map, key, where, &n) != 0)
+	if (config__scalar_at(v, map, key, where, &n) != 0)
 		return -1;
 	if (n == NULL)
 		return 0;
@@ -151,7 +102,7 @@ get_duration(struct config__vctx *v, const struct ynode *map, const char *key,
 	char			*end;
 	size_t			 i;
 
-	if (scalar_at(v, map, key, where, &n) != 0)
+	if (config__scalar_at(v, map, key, where, &n) != 0)
 		return -1;
 	if (n == NULL)
 		return 0;
@@ -189,7 +140,7 @@ get_rate(struct config__vctx *v, const struct ynode *map, const char *key,
 	double			 num, per;
 	char			*end;
 
-	if (scalar_at(v, map, key, where, &n) != 0)
+	if (config__scalar_at(v, map, key, where, &n) != 0)
 		return -1;
 	if (n == NULL)
 		return 0;
@@ -227,7 +178,7 @@ get_fraction(struct config__vctx *v, const struct ynode *map, const char *key,
 	double			 d;
 	char			*end;
 
-	if (scalar_at(v, map, key, where, &n) != 0)
+	if (config__scalar_at(v, map, key, where, &n) != 0)
 		return -1;
 	if (n == NULL)
 		return 0;
@@ -417,7 +368,7 @@ parse_relay(struct config__vctx *v, const struct ynode *key,
 	if ((n = config__map_get(val, "auth", &k)) != NULL &&
 	    !config__ynode_is_null(n) && parse_auth(v, k, n, r, where) != 0)
 		rc = -1;
-	if (get_uint(v, val, "port", 1, 65535, where, &port) != 0)
+	if (config__get_uint(v, val, "port", 1, 65535, where, &port) != 0)
 		rc = -1;
 	if (port == 0)		/* the usual port of each way of relaying */
 		port = r->tls == CONFIG_TLS_IMPLICIT ? 465 :
@@ -425,11 +376,11 @@ parse_relay(struct config__vctx *v, const struct ynode *key,
 	r->port = port;
 	if (get_bool(v, val, "pipelining", where, &r->pipelining, NULL) != 0)
 		rc = -1;
-	if (get_uint(v, val, "connections", 1, CONNECTIONS_MAX, where,
-	    &r->connections) != 0)
+	if (config__get_uint(v, val, "connections", 1, CONNECTIONS_MAX,
+	    where, &r->connections) != 0)
 		rc = -1;
-	if (get_uint(v, val, "messages_per_connection", 0, 1000000, where,
-	    &r->messages_per_connection) != 0)
+	if (config__get_uint(v, val, "messages_per_connection", 0, 1000000,
+	    where, &r->messages_per_connection) != 0)
 		rc = -1;
 	if (get_duration(v, val, "idle_timeout", 100, 3600000, where,
 	    &r->idle_timeout) != 0)
@@ -451,9 +402,11 @@ parse_relay(struct config__vctx *v, const struct ynode *key,
 		rc = -1;
 	if (get_rate(v, val, "rate", where, &r->rate) != 0)
 		rc = -1;
-	if (get_uint(v, val, "burst", 1, BURST_MAX, where, &r->burst) != 0)
+	if (config__get_uint(v, val, "burst", 1, BURST_MAX, where,
+	    &r->burst) != 0)
 		rc = -1;
-	if (get_uint(v, val, "weight", 1, 1000, where, &r->weight) != 0)
+	if (config__get_uint(v, val, "weight", 1, 1000, where,
+	    &r->weight) != 0)
 		rc = -1;
 	if (get_bool(v, val, "backup", where, &r->backup, NULL) != 0)
 		rc = -1;
@@ -497,10 +450,11 @@ parse_limits(struct config__vctx *v, const struct ynode *val,
 
 	if (get_rate(v, val, "rate", where, &g->rate) != 0)
 		rc = -1;
-	if (get_uint(v, val, "burst", 1, BURST_MAX, where, &g->burst) != 0)
+	if (config__get_uint(v, val, "burst", 1, BURST_MAX, where,
+	    &g->burst) != 0)
 		rc = -1;
-	if (get_uint(v, val, "connections", 1, CONNECTIONS_MAX, where,
-	    &g->connections) != 0)
+	if (config__get_uint(v, val, "connections", 1, CONNECTIONS_MAX,
+	    where, &g->connections) != 0)
 		rc = -1;
 	if (g->burst != 0 && g->rate == 0) {
 		config__error(v->c, &config__map_get(val, "burst",
@@ -661,7 +615,7 @@ config__parse_shaping(struct config__vctx *v, const struct ynode *root)
 		return;
 	config__check_keys(v, sec, shaping_keys, where);
 	get_rate(v, sec, "rate", where, &s->rate);
-	get_uint(v, sec, "burst", 1, BURST_MAX, where, &s->burst);
+	config__get_uint(v, sec, "burst", 1, BURST_MAX, where, &s->burst);
 	if (s->burst != 0 && s->rate == 0)
 		config__error(v->c, &config__map_get(sec, "burst",
 		    NULL)->mark, "%s: burst needs a rate", where);

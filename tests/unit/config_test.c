@@ -3,9 +3,14 @@
  * tests/unit/config_test.c - config: every class of mistake, with its
  * exact FILE:LINE:COL message, and what a valid file yields
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -336,6 +341,197 @@ static const struct bad_case bad_cases[] = {
 	  BASE "shaping:\n  rate: 1/m\n  slow_down:\n    floor: 2/m\n",
 	  "t.yaml:12:12: section \"shaping\": the slow-down floor is above "
 	  "the rate" },
+	{ "control_socket unknown key with a hint",
+	  BASE "control_sockt: c.sock\n",
+	  "t.yaml:9:1: unknown key \"control_sockt\" in the top level "
+	  "(did you mean \"control_socket\"?)" },
+	{ "control_socket of the wrong type",
+	  BASE "control_socket: [c.sock]\n",
+	  "t.yaml:9:17: \"control_socket\" in the top level must be a string, "
+	  "got a sequence" },
+	{ "control_socket empty",
+	  BASE "control_socket: \"\"\n",
+	  "t.yaml:9:17: \"control_socket\" in the top level must name a file, "
+	  "not a folder" },
+	{ "control_socket a folder",
+	  BASE "control_socket: run/\n",
+	  "t.yaml:9:17: \"control_socket\" in the top level must name a file, "
+	  "not a folder" },
+	{ "control_socket the database",
+	  BASE "control_socket: x.db\n",
+	  "t.yaml:9:17: \"control_socket\" in the top level is a file of the "
+	  "database (/tmp/x.db)" },
+	{ "control_socket the database's journal",
+	  BASE "control_socket: /tmp/x.db-wal\n",
+	  "t.yaml:9:17: \"control_socket\" in the top level is a file of the "
+	  "database (/tmp/x.db-wal)" },
+	{ "sending unknown key with a hint",
+	  BASE "sending:\n  windw: 10\n",
+	  "t.yaml:10:3: unknown key \"windw\" in section \"sending\" (did you "
+	  "mean \"window\"?)" },
+	{ "sending not a mapping",
+	  BASE "sending: [window]\n",
+	  "t.yaml:9:10: section \"sending\" must be a mapping, got a "
+	  "sequence" },
+	{ "sending window zero",
+	  BASE "sending:\n  window: 0\n",
+	  "t.yaml:10:11: \"window\" in section \"sending\" must be a whole "
+	  "number from 1 to 1000000, got \"0\"" },
+	{ "sending window negative",
+	  BASE "sending:\n  window: -5\n",
+	  "t.yaml:10:11: \"window\" in section \"sending\" must be a whole "
+	  "number from 1 to 1000000, got \"-5\"" },
+	{ "sending window too large",
+	  BASE "sending:\n  window: 1000001\n",
+	  "t.yaml:10:11: \"window\" in section \"sending\" must be a whole "
+	  "number from 1 to 1000000, got \"1000001\"" },
+	{ "sending window of the wrong type",
+	  BASE "sending:\n  window: {n: 1}\n",
+	  "t.yaml:10:11: \"window\" in section \"sending\" must be a string, "
+	  "got a mapping" },
+	{ "sending memory in decimal megabytes",
+	  BASE "sending:\n  memory: 32MB\n",
+	  "t.yaml:10:11: \"memory\" in section \"sending\" must be a size such "
+	  "as 512KiB, 32MiB or 1GiB (in B, KiB, MiB or GiB), got \"32MB\"" },
+	{ "sending memory negative",
+	  BASE "sending:\n  memory: -1MiB\n",
+	  "t.yaml:10:11: \"memory\" in section \"sending\" must be a size such "
+	  "as 512KiB, 32MiB or 1GiB (in B, KiB, MiB or GiB), got \"-1MiB\"" },
+	{ "sending memory zero",
+	  BASE "sending:\n  memory: 0\n",
+	  "t.yaml:10:11: \"memory\" in section \"sending\" must be from 1MiB "
+	  "to 4GiB, got 0" },
+	{ "sending memory just under 1MiB",
+	  BASE "sending:\n  memory: 1048575B\n",
+	  "t.yaml:10:11: \"memory\" in section \"sending\" must be from 1MiB "
+	  "to 4GiB, got 1048575B" },
+	{ "sending memory over 4GiB",
+	  BASE "sending:\n  memory: 4097MiB\n",
+	  "t.yaml:10:11: \"memory\" in section \"sending\" must be from 1MiB "
+	  "to 4GiB, got 4097MiB" },
+	{ "sending memory overflowing",
+	  BASE "sending:\n  memory: 99999999999999999999999GiB\n",
+	  "t.yaml:10:11: \"memory\" in section \"sending\" must be from 1MiB "
+	  "to 4GiB, got 99999999999999999999999GiB" },
+	{ "frequency_cap unknown key with a hint",
+	  BASE "sending:\n  frequency_cap:\n    messages: 3\n    perod: 7d\n",
+	  "t.yaml:12:5: unknown key \"perod\" in \"frequency_cap\" of section "
+	  "\"sending\" (did you mean \"period\"?)" },
+	{ "frequency_cap not a mapping",
+	  BASE "sending:\n  frequency_cap: 3\n",
+	  "t.yaml:10:18: \"frequency_cap\" of section \"sending\" must be a "
+	  "mapping, got a scalar" },
+	{ "frequency_cap without period",
+	  BASE "sending:\n  frequency_cap:\n    messages: 3\n",
+	  "t.yaml:10:3: \"frequency_cap\" of section \"sending\": missing "
+	  "required key \"period\"" },
+	{ "frequency_cap with a null messages",
+	  BASE "sending:\n  frequency_cap:\n    messages:\n    period: 7d\n",
+	  "t.yaml:11:14: \"frequency_cap\" of section \"sending\": missing "
+	  "required key \"messages\"" },
+	{ "frequency_cap messages zero",
+	  BASE "sending:\n  frequency_cap:\n    messages: 0\n    period: 7d\n",
+	  "t.yaml:11:15: \"messages\" in \"frequency_cap\" of section "
+	  "\"sending\" must be a whole number from 1 to 1000, got \"0\"" },
+	{ "frequency_cap period without unit",
+	  BASE "sending:\n  frequency_cap:\n    messages: 3\n    period: 7\n",
+	  "t.yaml:12:13: \"period\" in \"frequency_cap\" of section "
+	  "\"sending\" must be a duration such as 30s, 5m, 1h or 7d, got "
+	  "\"7\"" },
+	{ "frequency_cap period in weeks",
+	  BASE "sending:\n  frequency_cap:\n    messages: 3\n    period: 1w\n",
+	  "t.yaml:12:13: \"period\" in \"frequency_cap\" of section "
+	  "\"sending\" must be a duration such as 30s, 5m, 1h or 7d, got "
+	  "\"1w\"" },
+	{ "frequency_cap period zero",
+	  BASE "sending:\n  frequency_cap:\n    messages: 3\n    period: 0d\n",
+	  "t.yaml:12:13: \"period\" in \"frequency_cap\" of section "
+	  "\"sending\" must be from 1m to 365d, got 0d" },
+	{ "frequency_cap period over a year",
+	  BASE "sending:\n  frequency_cap:\n    messages: 3\n"
+	  "    period: 366d\n",
+	  "t.yaml:12:13: \"period\" in \"frequency_cap\" of section "
+	  "\"sending\" must be from 1m to 365d, got 366d" },
+	{ "retry empty",
+	  BASE "sending:\n  retry: []\n",
+	  "t.yaml:10:10: \"retry\" in section \"sending\" must be a sequence "
+	  "of 1 to 32 durations, got an empty sequence" },
+	{ "retry not a sequence",
+	  BASE "sending:\n  retry: 5m\n",
+	  "t.yaml:10:10: \"retry\" in section \"sending\" must be a sequence "
+	  "of 1 to 32 durations, got a scalar" },
+	{ "retry of 33 delays",
+	  BASE "sending:\n  retry: [1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, "
+	  "1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, 1m, "
+	  "1m, 1m, 1m, 1m, 1m, 1m, 1m]\n",
+	  "t.yaml:10:10: \"retry\" in section \"sending\" must be a sequence "
+	  "of 1 to 32 durations, got 33 of them" },
+	{ "retry delay zero",
+	  BASE "sending:\n  retry: [5m, 0s, 1h]\n",
+	  "t.yaml:10:15: item 2 of \"retry\" in section \"sending\" must be "
+	  "from 1s to 30d, got 0s" },
+	{ "retry delay over 30 days",
+	  BASE "sending:\n  retry: [5m, 31d]\n",
+	  "t.yaml:10:15: item 2 of \"retry\" in section \"sending\" must be "
+	  "from 1s to 30d, got 31d" },
+	{ "retry delay in milliseconds",
+	  BASE "sending:\n  retry: [500ms]\n",
+	  "t.yaml:10:11: item 1 of \"retry\" in section \"sending\" must be a "
+	  "duration such as 30s, 5m, 1h or 7d, got \"500ms\"" },
+	{ "retry delay a mapping",
+	  BASE "sending:\n  retry: [5m, {a: 1}]\n",
+	  "t.yaml:10:15: item 2 of \"retry\" in section \"sending\" must be a "
+	  "duration such as 30s, 5m, 1h or 7d, got a mapping" },
+	{ "retry delay null",
+	  BASE "sending:\n  retry:\n    - 5m\n    -\n",
+	  "t.yaml:12:6: item 2 of \"retry\" in section \"sending\" must be a "
+	  "duration such as 30s, 5m, 1h or 7d, got an empty value" },
+	{ "max_age under a minute",
+	  BASE "sending:\n  max_age: 59s\n",
+	  "t.yaml:10:12: \"max_age\" in section \"sending\" must be from 1m to "
+	  "365d, got 59s" },
+	{ "max_age with a space before the unit",
+	  BASE "sending:\n  max_age: 3 d\n",
+	  "t.yaml:10:12: \"max_age\" in section \"sending\" must be a duration "
+	  "such as 30s, 5m, 1h or 7d, got \"3 d\"" },
+	{ "max_age overflowing",
+	  BASE "sending:\n  max_age: 99999999999999999999999d\n",
+	  "t.yaml:10:12: \"max_age\" in section \"sending\" must be from 1m to "
+	  "365d, got 99999999999999999999999d" },
+	{ "max_age shorter than the default first retry",
+	  BASE "sending:\n  max_age: 3m\n",
+	  "t.yaml:10:12: section \"sending\": max_age (3m) is shorter than the "
+	  "first retry delay (5m), so no deferred send would ever be "
+	  "retried" },
+	{ "first retry longer than the default max_age",
+	  BASE "sending:\n  retry: [4d, 1h]\n",
+	  "t.yaml:10:10: section \"sending\": max_age (3d) is shorter than the "
+	  "first retry delay (4d), so no deferred send would ever be "
+	  "retried" },
+	{ "soft_bounces not a mapping",
+	  BASE "sending:\n  soft_bounces: 3\n",
+	  "t.yaml:10:17: \"soft_bounces\" of section \"sending\" must be a "
+	  "mapping, got a scalar" },
+	{ "soft_bounces unknown key with a hint",
+	  BASE "sending:\n  soft_bounces:\n    cont: 3\n",
+	  "t.yaml:11:5: unknown key \"cont\" in \"soft_bounces\" of section "
+	  "\"sending\" (did you mean \"count\"?)" },
+	{ "soft_bounces count negative",
+	  BASE "sending:\n  soft_bounces:\n    count: -1\n",
+	  "t.yaml:11:12: \"count\" in \"soft_bounces\" of section \"sending\" "
+	  "must be a whole number from 0 to 1000, got \"-1\"" },
+	{ "soft_bounces count too large",
+	  BASE "sending:\n  soft_bounces:\n    count: 1001\n",
+	  "t.yaml:11:12: \"count\" in \"soft_bounces\" of section \"sending\" "
+	  "must be a whole number from 0 to 1000, got \"1001\"" },
+	{ "soft_bounces period zero",
+	  BASE "sending:\n  soft_bounces:\n    period: 0m\n",
+	  "t.yaml:11:13: \"period\" in \"soft_bounces\" of section \"sending\" "
+	  "must be from 1m to 365d, got 0m" },
+	{ "soft_bounces period with count 0",
+	  BASE "sending:\n  soft_bounces:\n    count: 0\n    period: 30d\n",
+	  "t.yaml:12:13: \"soft_bounces\" of section \"sending\": period has "
+	  "no effect when count is 0 (soft bounces never suppress)" },
 	{ "too deep",
 	  "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]"
 	  "]]]]]]]]]]]]]]\n",
@@ -532,6 +728,14 @@ test_load_file(void **state)
 	/* Relative to the file's folder, made absolute. */
 	assert_true(cfg->database[0] == '/');
 	assert_non_null(strstr(cfg->database, "/conf/clarion.db"));
+	/* The example states the defaults of these. */
+	assert_string_equal(cfg->control_socket + strlen(cfg->database),
+	    ".sock");
+	assert_int_equal(cfg->sending.window, 1000);
+	assert_int_equal(cfg->sending.nretry, 5);
+	assert_int_equal(cfg->sending.retry[4], 8 * 3600);
+	assert_int_equal(cfg->sending.max_age, 3 * 86400);
+	assert_int_equal(cfg->sending.soft_period, 30 * 86400);
 	config_free(cfg);
 
 	assert_null(config_load(CLARION_TEST_DATA "/no-such-file.yaml", &d));
@@ -637,6 +841,238 @@ test_relays(void **state)
 	config_free(cfg);
 }
 
+/* parse - yaml in dir, which must be valid (the messages say why not). */
+static struct config *
+parse(const char *dir, const char *yaml)
+{
+	struct config_diag	 d = { NULL, 0, 0 };
+	struct config		*cfg;
+	size_t			 i;
+
+	cfg = config_parse("t.yaml", dir, yaml, strlen(yaml), &d);
+	for (i = 0; i < d.n; i++)
+		fprintf(stderr, "%s\n", d.msgs[i]);
+	assert_int_equal(d.n, 0);
+	assert_non_null(cfg);
+	config_diag_free(&d);
+	return cfg;
+}
+
+/* Without the section and the key: the documented defaults. */
+static void
+test_sending_defaults(void **state)
+{
+	static const char *const yamls[] = {
+		BASE,
+		BASE "sending:\n",
+		BASE "sending:\n  frequency_cap: ~\n  retry: ~\n"
+		    "  soft_bounces:\n",
+	};
+	struct config	*cfg;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(yamls) / sizeof(yamls[0]); i++) {
+		cfg = parse("/srv/c", yamls[i]);
+		assert_int_equal(cfg->sending.window, 1000);
+		assert_int_equal(cfg->sending.memory, 32 * 1024 * 1024);
+		assert_int_equal(cfg->sending.cap_messages, 0);
+		assert_int_equal(cfg->sending.cap_period, 0);
+		assert_int_equal(cfg->sending.nretry, 5);
+		assert_int_equal(cfg->sending.retry[0], 5 * 60);
+		assert_int_equal(cfg->sending.retry[1], 15 * 60);
+		assert_int_equal(cfg->sending.retry[2], 3600);
+		assert_int_equal(cfg->sending.retry[3], 4 * 3600);
+		assert_int_equal(cfg->sending.retry[4], 8 * 3600);
+		assert_int_equal(cfg->sending.max_age, 3 * 86400);
+		assert_int_equal(cfg->sending.soft_bounces, 3);
+		assert_int_equal(cfg->sending.soft_period, 30 * 86400);
+		/* Beside the database, at its position. */
+		assert_string_equal(cfg->control_socket, "/srv/c/x.db.sock");
+		assert_int_equal(cfg->control_socket_mark.line, 1);
+		assert_int_equal(cfg->control_socket_mark.col, 11);
+		/* "sending:" alone is null: as if absent. */
+		assert_int_equal(cfg->sending.mark.line, i == 2 ? 9 : 0);
+		config_free(cfg);
+	}
+}
+
+/* Every key, in every unit. */
+static void
+test_sending(void **state)
+{
+	static const char yaml[] = BASE
+	    "control_socket: run/c.sock\n"
+	    "sending:\n"
+	    "  window: 50\n"
+	    "  memory: 1GiB\n"
+	    "  frequency_cap:\n    messages: 3\n    period: 7d\n"
+	    "  retry: [30s, 2m, 1h, 2d]\n"
+	    "  max_age: 4d\n"
+	    "  soft_bounces:\n    count: 5\n    period: 36h\n";
+	static const struct {
+		const char	*memory;
+		uint64_t	 bytes;
+	} sizes[] = {
+		{ "1048576", 1048576 },
+		{ "1048576B", 1048576 },
+		{ "2048KiB", 2097152 },
+		{ "1MiB", 1048576 },
+		{ "4GiB", 4294967296ULL },
+		{ "\"64MiB\"", 67108864 },
+	};
+	char		 buf[512];
+	struct config	*cfg;
+	size_t		 i;
+
+	(void)state;
+	cfg = parse("/srv/c", yaml);
+	assert_string_equal(cfg->control_socket, "/srv/c/run/c.sock");
+	assert_int_equal(cfg->control_socket_mark.line, 9);
+	assert_int_equal(cfg->control_socket_mark.col, 17);
+	assert_int_equal(cfg->sending.mark.line, 10);
+	assert_int_equal(cfg->sending.mark.col, 1);
+	assert_int_equal(cfg->sending.window, 50);
+	assert_int_equal(cfg->sending.memory, 1073741824);
+	assert_int_equal(cfg->sending.cap_messages, 3);
+	assert_int_equal(cfg->sending.cap_period, 7 * 86400);
+	assert_int_equal(cfg->sending.nretry, 4);
+	assert_int_equal(cfg->sending.retry[0], 30);
+	assert_int_equal(cfg->sending.retry[1], 120);
+	assert_int_equal(cfg->sending.retry[2], 3600);
+	assert_int_equal(cfg->sending.retry[3], 2 * 86400);
+	assert_int_equal(cfg->sending.max_age, 4 * 86400);
+	assert_int_equal(cfg->sending.soft_bounces, 5);
+	assert_int_equal(cfg->sending.soft_period, 36 * 3600);
+	config_free(cfg);
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		snprintf(buf, sizeof(buf), BASE "sending:\n  memory: %s\n",
+		    sizes[i].memory);
+		cfg = parse("/srv/c", buf);
+		assert_int_equal(cfg->sending.memory, sizes[i].bytes);
+		config_free(cfg);
+	}
+
+	/* The bounds, inclusive; count 0 turns suppression off. */
+	cfg = parse("/srv/c", BASE "sending:\n  window: 1000000\n"
+	    "  frequency_cap:\n    messages: 1000\n    period: 365d\n"
+	    "  retry: [1s]\n  max_age: 1m\n"
+	    "  soft_bounces:\n    count: 0\n");
+	assert_int_equal(cfg->sending.window, 1000000);
+	assert_int_equal(cfg->sending.cap_messages, 1000);
+	assert_int_equal(cfg->sending.cap_period, 365 * 86400);
+	assert_int_equal(cfg->sending.nretry, 1);
+	assert_int_equal(cfg->sending.retry[0], 1);
+	assert_int_equal(cfg->sending.max_age, 60);
+	assert_int_equal(cfg->sending.soft_bounces, 0);
+	assert_int_equal(cfg->sending.soft_period, 30 * 86400);
+	config_free(cfg);
+
+	/* A socket path already absolute is kept; a retry may be 30 days. */
+	cfg = parse("/srv/c", BASE "control_socket: /run/clarion/c.sock\n"
+	    "sending:\n  retry: [30d]\n  max_age: 30d\n");
+	assert_string_equal(cfg->control_socket, "/run/clarion/c.sock");
+	assert_int_equal(cfg->sending.retry[0], 30 * 86400);
+	assert_int_equal(cfg->sending.max_age, 30 * 86400);
+	config_free(cfg);
+}
+
+/* Up to 32 retry delays, in order; 33 is refused (in bad_cases). */
+static void
+test_retry_bounds(void **state)
+{
+	char		 yaml[1024];
+	struct config	*cfg;
+	size_t		 i, n;
+
+	(void)state;
+	n = (size_t)snprintf(yaml, sizeof(yaml), "%s",
+	    BASE "sending:\n  retry:\n");
+	for (i = 1; i <= 32; i++)
+		n += (size_t)snprintf(yaml + n, sizeof(yaml) - n,
+		    "    - %zum\n", i);
+	assert_true(n < sizeof(yaml));
+	cfg = parse("/srv/c", yaml);
+	assert_int_equal(cfg->sending.nretry, 32);
+	for (i = 0; i < 32; i++)
+		assert_int_equal(cfg->sending.retry[i], (i + 1) * 60);
+	config_free(cfg);
+}
+
+/*
+ * expect_one - yaml is refused with exactly the message expect (built
+ * with the path, which is too long to write out).
+ */
+static void
+expect_one(const char *yaml, const char *expect)
+{
+	struct config_diag	 d = { NULL, 0, 0 };
+	size_t			 i;
+
+	assert_null(config_parse("t.yaml", "/tmp", yaml, strlen(yaml), &d));
+	for (i = 0; i < d.n; i++)
+		fprintf(stderr, "got: %s\n", d.msgs[i]);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.msgs[0], expect);
+	config_diag_free(&d);
+}
+
+/* A socket path must fit in sun_path with its NUL: 107 bytes on Linux. */
+static void
+test_control_socket_length(void **state)
+{
+	const size_t	 max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+	char		 name[256], path[256], yaml[1024], expect[1024];
+	struct config	*cfg;
+
+	(void)state;
+	assert_true(max + 16 < sizeof(name));
+	/* "/tmp/" and a name: exactly max bytes fit, one more does not. */
+	memset(name, 'a', max - 5);
+	name[max - 5] = '\0';
+	snprintf(yaml, sizeof(yaml), BASE "control_socket: %s\n", name);
+	cfg = parse("/tmp", yaml);
+	assert_int_equal(strlen(cfg->control_socket), max);
+	config_free(cfg);
+
+	strcat(name, "a");
+	snprintf(yaml, sizeof(yaml), BASE "control_socket: %s\n", name);
+	snprintf(expect, sizeof(expect), "t.yaml:9:17: \"control_socket\" in "
+	    "the top level: the path /tmp/%s is %zu bytes long, but a "
+	    "socket's path holds at most %zu; use a shorter one", name,
+	    max + 1, max);
+	expect_one(yaml, expect);
+
+	/* The default, the database's path + ".sock", obeys the same. */
+	path[0] = '/';
+	memset(path + 1, 'd', max - 6);
+	path[max - 5] = '\0';
+	snprintf(yaml, sizeof(yaml), "database: %s\n" BASE_LISTS BASE_THEMES
+	    BASE_SENDERS, path);
+	cfg = parse("/tmp", yaml);
+	assert_int_equal(strlen(cfg->control_socket), max);
+	assert_int_equal(strncmp(cfg->control_socket, path, max - 5), 0);
+	assert_string_equal(cfg->control_socket + max - 5, ".sock");
+	config_free(cfg);
+
+	strcat(path, "d");
+	snprintf(yaml, sizeof(yaml), "database: %s\n" BASE_LISTS BASE_THEMES
+	    BASE_SENDERS, path);
+	snprintf(expect, sizeof(expect), "t.yaml:1:11: the control socket's "
+	    "path %s.sock (the database's + \".sock\") is %zu bytes long, but "
+	    "a socket's path holds at most %zu; set control_socket to a "
+	    "shorter one", path, max + 1, max);
+	expect_one(yaml, expect);
+
+	/* Which is what a short control_socket is for. */
+	snprintf(yaml, sizeof(yaml), "database: %s\n" BASE_LISTS BASE_THEMES
+	    BASE_SENDERS "control_socket: /run/c.sock\n", path);
+	cfg = parse("/tmp", yaml);
+	assert_string_equal(cfg->control_socket, "/run/c.sock");
+	config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -646,6 +1082,10 @@ main(void)
 		cmocka_unit_test(test_valid_config),
 		cmocka_unit_test(test_campaigns),
 		cmocka_unit_test(test_relays),
+		cmocka_unit_test(test_sending_defaults),
+		cmocka_unit_test(test_sending),
+		cmocka_unit_test(test_retry_bounds),
+		cmocka_unit_test(test_control_socket_length),
 		cmocka_unit_test(test_absolute_database),
 		cmocka_unit_test(test_load_file),
 	};
