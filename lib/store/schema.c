@@ -134,6 +134,36 @@ const struct store__migration store__migrations[] = {
 	"CREATE INDEX events_contact ON events(contact_id, at);"
 	"CREATE INDEX events_campaign ON events(campaign_id, at);"
 	},
+	{ 3,
+	/*
+	 * Runs. A run's sends are the ids first_send..last_send (its
+	 * snapshot is one INSERT, so they are contiguous), which claims
+	 * scan by primary key. claimed_through: the highest pending send
+	 * handed to the daemon, so a restart knows which may have gone out
+	 * (store_recover).
+	 */
+	"ALTER TABLE campaigns ADD COLUMN first_send INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE campaigns ADD COLUMN last_send INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE campaigns ADD COLUMN claimed_through INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE campaigns ADD COLUMN possible_duplicates INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	/*
+	 * reason: why a send was skipped or failed, or the verdict's;
+	 * bounce: the class of a bounced send, which the counts and the
+	 * soft-bounce policy tell apart.
+	 */
+	"ALTER TABLE sends ADD COLUMN reason TEXT;"
+	"ALTER TABLE sends ADD COLUMN bounce TEXT CHECK (bounce IS NULL"
+	"  OR bounce = 'hard' OR bounce = 'soft');"
+	"ALTER TABLE sends ADD COLUMN first_attempt_at INTEGER;"
+	"ALTER TABLE sends ADD COLUMN sent_at INTEGER;"
+	/* The frequency cap: a contact's recent sent messages. */
+	"CREATE INDEX sends_sent ON sends(contact_id, sent_at)"
+	"  WHERE sent_at IS NOT NULL;"
+	},
 };
 
 const size_t store__nmigrations =

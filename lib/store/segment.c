@@ -145,7 +145,8 @@ lex_check(const char *w, struct clr_err *err)
 
 /* The state of one authorised compilation. */
 struct auth_ctx {
-	char	 why[200];
+	const char	*writes;	/* the one table it may insert into */
+	char		 why[200];
 };
 
 static const char *
@@ -178,6 +179,15 @@ authorize(void *arg, int action, const char *a, const char *b,
 	switch (action) {
 	case SQLITE_SELECT:
 		return SQLITE_OK;
+	case SQLITE_INSERT:
+		/* A snapshot's INSERT, built by the store around the clause. */
+		if (ctx->writes != NULL && a != NULL &&
+		    strcmp(a, ctx->writes) == 0 &&
+		    (dbname == NULL || strcmp(dbname, "main") == 0))
+			return SQLITE_OK;
+		snprintf(ctx->why, sizeof(ctx->why), "the where clause "
+		    "may only read: INSERT is not allowed");
+		return SQLITE_DENY;
 	case SQLITE_READ:
 		if (dbname != NULL && strcmp(dbname, "main") != 0) {
 			snprintf(ctx->why, sizeof(ctx->why), "the where clause "
@@ -250,11 +260,14 @@ store_segment_sql(const struct store_segment_def *def,
 	/*
 	 * One pass over the contacts, each candidate probed in list_members
 	 * (its primary key starts with the contact), consents and
-	 * suppressions. The list names become ids once, in the subquery.
+	 * suppressions. The list names become ids once, in the subquery; one
+	 * list is compared with '=', which spares every probe a walk of the
+	 * IN list's ephemeral table (a fifth of a 600,000-contact scan).
 	 */
-	rc = rc ? rc : buf_puts(out, "\nWHERE contacts.status = 'active'\n"
+	rc = rc ? rc : buf_printf(out, "\nWHERE contacts.status = 'active'\n"
 	    "  AND EXISTS (SELECT 1 FROM list_members AS m WHERE m.contact_id = "
-	    "contacts.id AND m.list_id IN (SELECT id FROM lists WHERE name IN (");
+	    "contacts.id AND m.list_id %s (SELECT id FROM lists WHERE name "
+	    "IN (", def->nlists == 1 ? "=" : "IN");
 	for (i = 0; rc == 0 && i < def->nlists; i++) {
 		if (i > 0)
 			rc = buf_puts(out, ", ");
@@ -276,16 +289,11 @@ store_segment_sql(const struct store_segment_def *def,
 	return rc;
 }
 
-/*
- * prepare - compile a segment statement under the authorizer and check
- * that it is one read-only statement.
- */
-static int
-prepare(struct store *st, const struct store_segment_def *def,
-    enum store_segment_shape shape, uint64_t limit, sqlite3_stmt **out,
+int
+store__segment_compile(struct store *st, const struct store_segment_def *def,
+    const char *sql, size_t len, const char *writes, sqlite3_stmt **out,
     struct clr_err *err)
 {
-	struct buf	 sql = BUF_INITIALIZER(SEGMENT_SQL_MAX);
 	struct auth_ctx	 ctx;
 	const char	*tail = NULL;
 	int		 rc;
@@ -293,13 +301,10 @@ prepare(struct store *st, const struct store_segment_def *def,
 	*out = NULL;
 	if (def->where != NULL && (rc = lex_check(def->where, err)) != 0)
 		return rc;
-	if ((rc = store_segment_sql(def, shape, limit, &sql)) != 0) {
-		buf_free(&sql);
-		return clr_err_set(err, rc, "the segment's SQL is too long");
-	}
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.writes = writes;
 	sqlite3_set_authorizer(st->db, authorize, &ctx);
-	rc = sqlite3_prepare_v2(st->db, sql.data, (int)sql.len, out, &tail);
+	rc = sqlite3_prepare_v2(st->db, sql, (int)len, out, &tail);
 	sqlite3_set_authorizer(st->db, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		if (ctx.why[0] != '\0')
@@ -317,16 +322,34 @@ prepare(struct store *st, const struct store_segment_def *def,
 		    "one expression");
 		goto fail;
 	}
-	if (!sqlite3_stmt_readonly(*out)) {
+	if (writes == NULL && !sqlite3_stmt_readonly(*out)) {
 		rc = clr_err_set(err, CLR_EPERM, "the where clause may only "
 		    "read");
 		goto fail;
 	}
-	buf_free(&sql);
 	return 0;
 fail:
 	sqlite3_finalize(*out);
 	*out = NULL;
+	return rc;
+}
+
+/* prepare - compile a read-only segment statement of this shape. */
+static int
+prepare(struct store *st, const struct store_segment_def *def,
+    enum store_segment_shape shape, uint64_t limit, sqlite3_stmt **out,
+    struct clr_err *err)
+{
+	struct buf	 sql = BUF_INITIALIZER(SEGMENT_SQL_MAX);
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = store_segment_sql(def, shape, limit, &sql)) != 0) {
+		buf_free(&sql);
+		return clr_err_set(err, rc, "the segment's SQL is too long");
+	}
+	rc = store__segment_compile(st, def, sql.data, sql.len, NULL, out,
+	    err);
 	buf_free(&sql);
 	return rc;
 }

@@ -256,6 +256,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	store_import_abort(st);
+	store__run_close(st);
 	sqlite3_close(st->db);	/* every statement is finalised by now */
 	clr_free(st);
 }
