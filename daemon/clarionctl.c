@@ -3,13 +3,19 @@
  * daemon/clarionctl.c - clarion's command line
  *
  * Offline commands work on the configuration and the store directly:
- * check-config, import, segment, render, lint, keygen, demo-data. Commands that drive a running
- * clariond come with the control socket.
+ * check-config, import, segment, render, lint, keygen, demo-data. Commands
+ * that drive a running clariond (status, campaign) ask it through its
+ * control socket (docs/control-protocol.md): --socket PATH, else the
+ * configuration's control_socket.
  *
  * Exit statuses (sysexits(3)): 0 success; 1 done, with refused input
- * reported on stderr (import: some rows skipped); 64 usage; 65 bad input
- * data; 66 input file missing; 70 internal error; 73 cannot create
- * output; 74 I/O error; 75 database busy, try again; 78 bad configuration.
+ * reported on stderr (import: some rows skipped), or clariond refused the
+ * request (its error on stderr); 64 usage; 65 bad input data; 66 input
+ * file missing; 69 clariond unreachable (no control socket, nobody
+ * listening, connection lost); 70 internal error, or an answer clariond
+ * should not have sent; 73 cannot create output; 74 I/O error; 75
+ * database busy, or clariond did not answer in time: try again; 78 bad
+ * configuration.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +80,16 @@ static const struct ctl_command commands[] = {
 	  "states, RSA of N bits (default 2048) when it states none), mode\n"
 	  "0600, never overwriting one; then print the DNS TXT records that\n"
 	  "publish the DKIM keys." },
+	{ "status", ctl_status, "status",
+	  "Ask the running clariond how it is: its version, pid and uptime,\n"
+	  "its queue, and each active campaign's progress." },
+	{ "campaign", ctl_campaign,
+	  "campaign start|pause|resume|cancel|show NAME",
+	  "Have the running clariond start a run of the campaign NAME, pause\n"
+	  "or resume it, or cancel it (what is not sent yet is skipped), or\n"
+	  "just show it; then print the run: its state and counts, its rate\n"
+	  "(messages a second) and the estimated time to finish. Exit 1 if\n"
+	  "clariond refused (its reason on stderr), 69 if it is not running." },
 	{ "demo-data", cmd_demo_data,
 	  "demo-data [--out DIR] [--contacts N] [--seed N]",
 	  "Write deterministic demo CSV files shaped like the NGO's audience\n"
@@ -90,9 +106,14 @@ usage(FILE *fp)
 {
 	size_t	 i;
 
-	fprintf(fp, "usage: clarionctl [-c FILE] [--json] COMMAND [ARGS]\n\n"
-	    "  -c FILE   configuration (default: $CLARION_CONFIG, else %s)\n"
-	    "  --json    machine-readable output\n\ncommands:\n",
+	fprintf(fp, "usage: clarionctl [-c FILE] [--socket PATH] [--json] "
+	    "COMMAND [ARGS]\n\n"
+	    "  -c FILE         configuration (default: $CLARION_CONFIG, "
+	    "else\n"
+	    "                  %s)\n"
+	    "  --socket PATH   clariond's control socket (default: the\n"
+	    "                  configuration's control_socket)\n"
+	    "  --json          machine-readable output\n\ncommands:\n",
 	    CLARION_DEFAULT_CONFIG);
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(fp, "  %s\n", commands[i].usage);
@@ -247,12 +268,13 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config",	required_argument, NULL, 'c' },
 		{ "json",	no_argument, NULL, 'j' },
+		{ "socket",	required_argument, NULL, 's' },
 		{ "help",	no_argument, NULL, 'h' },
 		{ "version",	no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct ctl_command	*cmd;
-	struct ctl_globals		 g = { NULL, 0 };
+	struct ctl_globals		 g = { NULL, 0, NULL };
 	int			 c;
 
 	store_library_init();
@@ -264,6 +286,9 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			g.json = 1;
+			break;
+		case 's':
+			g.socket = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -12,6 +12,7 @@
 #define EXIT_USAGE	64	/* EX_USAGE: bad command line */
 #define EXIT_DATAERR	65	/* EX_DATAERR: bad input data */
 #define EXIT_NOINPUT	66	/* EX_NOINPUT: an input file is missing */
+#define EXIT_UNAVAILABLE 69	/* EX_UNAVAILABLE: clariond unreachable */
 #define EXIT_SOFTWARE	70	/* EX_SOFTWARE: internal error */
 #define EXIT_CANTCREAT	73	/* EX_CANTCREAT: cannot create output */
 #define EXIT_IOERR	74	/* EX_IOERR: read or write failed */

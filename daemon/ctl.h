@@ -4,7 +4,8 @@
  *
  * Each command is a function taking its own argv (argv[0] is the command
  * name), returning the process's exit status (see clarionctl.c). They
- * live one group per file: ctl_import.c, ctl_segment.c, ctl_render.c.
+ * live one group per file: ctl_import.c, ctl_segment.c, ctl_render.c;
+ * ctl_daemon.c holds those that ask the running daemon.
  */
 #ifndef CLARION_DAEMON_CTL_H
 #define CLARION_DAEMON_CTL_H
@@ -17,6 +18,7 @@
 struct ctl_globals {
 	const char	*config;	/* -c FILE */
 	int		 json;		/* --json */
+	const char	*socket;	/* --socket PATH */
 };
 
 struct ctl_command {
@@ -48,6 +50,10 @@ int	ctl_render(const struct ctl_command *, struct ctl_globals *, int,
 int	ctl_lint(const struct ctl_command *, struct ctl_globals *, int,
 	    char **);
 int	ctl_keygen(const struct ctl_command *, struct ctl_globals *, int,
+	    char **);
+int	ctl_status(const struct ctl_command *, struct ctl_globals *, int,
+	    char **);
+int	ctl_campaign(const struct ctl_command *, struct ctl_globals *, int,
 	    char **);
 
 #endif
