@@ -13,12 +13,15 @@
  * errors while the configuration in force stays.
  *
  * The event loop owns every socket, timer and signal. This file holds the
- * lifecycle; the campaign engine, control socket and listeners attach to
- * the loop as they are added.
+ * lifecycle and the control socket's commands; the campaign engine
+ * (engine.c) does the sending. SIGTERM stops claiming, lets transactions
+ * in flight finish (25 s at most, then their connections are closed),
+ * records every outcome and exits.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +31,12 @@
 #include <uv.h>
 
 #include "common.h"
+#include "control.h"
+#include "engine.h"
 #include "log.h"
 #include "util/buf.h"
+
+#define STOP_DEADLINE_MS	25000	/* then connections are aborted */
 
 struct daemon {
 	uv_loop_t	 loop;
@@ -37,9 +44,12 @@ struct daemon {
 	uv_signal_t	 sigint;
 	uv_signal_t	 sighup;
 	const char	*config_path;
-	struct config	*cfg;
-	struct store	*store;
+	struct config	*cfg;		/* the engine's once it runs */
+	struct store	*store;		/* until the engine takes it */
+	struct engine	*engine;
+	struct control	*control;
 	int		 lock_fd;
+	int		 stopping;
 };
 
 static void
@@ -116,13 +126,79 @@ load(const char *path)
 }
 
 static void
+control_closed(void *arg)
+{
+	struct daemon	*d = arg;
+
+	uv_stop(&d->loop);
+}
+
+static void
+engine_stopped(void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (d->control != NULL)
+		control_close(d->control, control_closed, d);
+	else
+		uv_stop(&d->loop);
+	d->control = NULL;
+}
+
+static void
 on_stop(uv_signal_t *h, int signum)
 {
 	struct daemon	*d = h->data;
 
+	if (d->stopping) {
+		log_info("already stopping");
+		return;
+	}
+	d->stopping = 1;
 	log_info("%s received; stopping", signum == SIGINT ? "SIGINT" :
 	    "SIGTERM");
-	uv_stop(&d->loop);
+	engine_stop(d->engine, STOP_DEADLINE_MS, engine_stopped, d);
+}
+
+static void
+answer(void *arg, int ok, const char *text)
+{
+	struct control_req	*req = arg;
+
+	if (ok)
+		control_reply_ok(req, text);
+	else
+		control_reply_error(req, "%s", text);
+}
+
+/*
+ * on_command - one request from the control socket (see
+ * docs/control-protocol.md).
+ */
+static void
+on_command(void *arg, struct control_req *req, const char *cmd,
+    const struct json_value *v)
+{
+	struct daemon		*d = arg;
+	const struct json_value	*name = json_get(v, "name");
+
+	if (strcmp(cmd, "status") == 0) {
+		engine_status(d->engine, answer, req);
+		return;
+	}
+	if (strncmp(cmd, "campaign ", 9) == 0) {
+		if (name == NULL || name->type != JSON_STRING ||
+		    name->len == 0 || name->len > 64 ||
+		    strlen(name->str) != name->len) {
+			control_reply_error(req, "%s: \"name\" must be a "
+			    "campaign's name", cmd);
+			return;
+		}
+		engine_campaign(d->engine, cmd + 9, name->str, answer, req);
+		return;
+	}
+	control_reply_error(req, "unknown command \"%.64s\" (status, "
+	    "campaign start|pause|resume|cancel|show)", cmd);
 }
 
 static void
@@ -130,6 +206,7 @@ on_reload(uv_signal_t *h, int signum)
 {
 	struct daemon	*d = h->data;
 	struct config	*cfg;
+	struct clr_err	 err = { 0, "" };
 
 	(void)signum;
 	log_info("SIGHUP received; reloading %s", d->config_path);
@@ -146,7 +223,24 @@ on_reload(uv_signal_t *h, int signum)
 		config_free(cfg);
 		return;
 	}
-	config_free(d->cfg);
+	if (strcmp(cfg->control_socket, d->cfg->control_socket) != 0) {
+		log_error("reload refused: the control socket cannot change "
+		    "while running (%s -> %s); restart clariond instead",
+		    d->cfg->control_socket, cfg->control_socket);
+		config_free(cfg);
+		return;
+	}
+	if (d->stopping) {
+		log_error("reload refused: clariond is stopping");
+		config_free(cfg);
+		return;
+	}
+	if (engine_reload(d->engine, cfg, &err) != 0) {
+		log_error("reload refused: %s; the previous configuration "
+		    "stays in force", err.msg);
+		config_free(cfg);
+		return;
+	}
 	d->cfg = cfg;
 	log_info("configuration reloaded (%zu lists, %zu themes, %zu "
 	    "segments)", cfg->nlists, cfg->nthemes, cfg->nsegments);
@@ -163,7 +257,10 @@ close_walk(uv_handle_t *h, void *arg)
 static int
 run(struct daemon *d)
 {
-	int	 rc;
+	struct clr_err	 err = { 0, "" };
+	struct store	*store;
+	struct config	*cfg;
+	int		 rc, version, status;
 
 	if ((rc = uv_loop_init(&d->loop)) != 0) {
 		log_error("event loop: %s", uv_strerror(rc));
@@ -177,9 +274,35 @@ run(struct daemon *d)
 	uv_signal_start(&d->sigint, on_stop, SIGINT);
 	uv_signal_start(&d->sighup, on_reload, SIGHUP);
 
-	log_info("clariond %s ready: database %s (schema %d)",
-	    CLARION_VERSION, d->cfg->database, store_schema_version(d->store));
+	version = store_schema_version(d->store);
+	store = d->store;
+	cfg = d->cfg;
+	d->store = NULL;
+	if ((d->engine = engine_new(&d->loop, cfg, store, &err)) == NULL) {
+		d->cfg = NULL;
+		log_error("%s", err.msg);
+		status = exit_status(err.code);
+		goto out;
+	}
+	if ((d->control = control_new(&d->loop, cfg->control_socket,
+	    on_command, d, &err)) == NULL) {
+		log_error("%s", err.msg);
+		status = exit_status(err.code);
+		goto out;
+	}
+	log_info("clariond %s ready: database %s (schema %d), control "
+	    "socket %s", CLARION_VERSION, cfg->database, version,
+	    cfg->control_socket);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
+	status = 0;
+out:
+	if (d->control != NULL) {
+		control_close(d->control, NULL, NULL);
+		d->control = NULL;
+	}
+	engine_free(d->engine);
+	d->engine = NULL;
+	d->cfg = NULL;
 
 	/* Close every handle, let their callbacks run, then the loop. */
 	uv_walk(&d->loop, close_walk, NULL);
@@ -188,8 +311,9 @@ run(struct daemon *d)
 		log_error("event loop did not close: %s", uv_strerror(rc));
 		return EXIT_SOFTWARE;
 	}
-	log_info("stopped");
-	return 0;
+	if (status == 0)
+		log_info("stopped");
+	return status;
 }
 
 int
@@ -209,6 +333,8 @@ main(int argc, char **argv)
 	int		 c, level, status;
 
 	store_library_init();
+	/* A peer that leaves is an EPIPE on its socket, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&d, 0, sizeof(d));
 	d.lock_fd = -1;
 	log_init("clariond", LOG_LEVEL_INFO);

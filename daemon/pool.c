@@ -1258,6 +1258,25 @@ pool_submit(struct pool *p, struct pool_msg *m)
 }
 
 size_t
+pool_withdraw(struct pool *p, int (*match)(void *, const struct pool_msg *),
+    void (*back)(void *, struct pool_msg *), void *arg)
+{
+	struct pool_msg	*m, *next;
+	size_t		 n = 0;
+
+	for (m = TAILQ_FIRST(&p->queue); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (match != NULL && !match(arg, m))
+			continue;
+		TAILQ_REMOVE(&p->queue, m, entry);
+		p->nqueued--;
+		n++;
+		back(arg, m);
+	}
+	return n;
+}
+
+size_t
 pool_queued(const struct pool *p)
 {
 	return p->nqueued;

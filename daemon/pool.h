@@ -85,6 +85,16 @@ void		 pool_free(struct pool *);
  * inside this call. */
 void		 pool_submit(struct pool *, struct pool_msg *);
 
+/*
+ * Take back the waiting messages (not those on a connection) for which
+ * match(arg, m) is true, or all of them when match is NULL: each is
+ * handed to back(arg, m) now, and gets no result. For a pause, a cancel,
+ * a stop. Returns how many.
+ */
+size_t		 pool_withdraw(struct pool *,
+		    int (*match)(void *, const struct pool_msg *),
+		    void (*back)(void *, struct pool_msg *), void *arg);
+
 /* Messages waiting for a connection, and on one. */
 size_t		 pool_queued(const struct pool *);
 size_t		 pool_in_flight(const struct pool *);
