@@ -6,13 +6,6 @@
  * Each test builds a small audience in a database file through the import
  * API, then drives the run API with explicit times and checks what it
  * wrote through a second connection (testutil.h's test_sql_*).
- *
- * With CLARION_RUN_BENCH set, test_bench times snapshots (as many as
- * CLARION_RUN_BENCH_RUNS says, default 1), the cost of claiming and
- * recording the last one's sends, and a snapshot with a frequency cap,
- * on the database CLARION_RUN_BENCH_DB names (a copy of the demo
- * database: segment newsletter; it is changed) or on a synthetic one of
- * 20,000 contacts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -168,15 +161,6 @@ struct got {
 	size_t		 n;
 	size_t		 stop_after;	/* 0: never stop */
 };
-
-static int
-count_claim(void *arg, const struct store_claim *c)
-{
-	struct got	*g = arg;
-
-	g->ids[g->n++] = c->send_id;
-	return 0;
-}
 
 static int
 collect(void *arg, const struct store_claim *c)
@@ -1401,135 +1385,6 @@ test_transactions(void **state)
 	store_close(st);
 }
 
-static double
-seconds(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The process's CPU time: steadier than the clock on a shared machine. */
-static double
-cpu(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/*
- * test_bench - not a check: times a snapshot, then claiming and
- * recording every send in transactions of 500 (mostly sent, some
- * deferred, a few bounces, as a newsletter goes).
- */
-static void
-test_bench(void **state)
-{
-	static const char *const nl[] = { "newsletter" };
-	struct store_segment_def def = { nl, 1, "newsletter", NULL };
-	struct store_options	 opt = { STORE_CREATE, 0, 0 };
-	struct store_cap	 cap = { 1, 7 * 86400 };
-	struct store_run_counts	 c;
-	struct store_record_stats s;
-	struct store_run	 run;
-	struct store_result	*r;
-	struct clr_err		 err = { 0, "" };
-	struct store		*st;
-	struct got		 g;
-	const char		*path = getenv("CLARION_RUN_BENCH_DB");
-	double			 t0, c0, t_rec = 0, t_all;
-	size_t			 total = 0, i, n;
-	int64_t			 cursor = 0;
-	int			 k, runs;
-
-	(void)state;
-	if (getenv("CLARION_RUN_BENCH") == NULL)
-		skip();
-	if (path == NULL) {
-		st = open_db("bench.db", 20000);
-		def = seg;
-	} else {
-		snprintf(db, sizeof(db), "%s", path);
-		st = store_open(db, &opt, &err);
-		assert_non_null(st);
-	}
-	/* Earlier runs first, if asked: a history makes commits dearer. */
-	runs = getenv("CLARION_RUN_BENCH_RUNS") != NULL ?
-	    atoi(getenv("CLARION_RUN_BENCH_RUNS")) : 1;
-	for (k = 1; k <= runs; k++) {
-		char	 name[32];
-
-		snprintf(name, sizeof(name), "bench%d", k);
-		t0 = seconds();
-		c0 = cpu();
-		assert_int_equal(store_run_start(st, name, "newsletter", &def,
-		    NULL, 1000, &run, &c, &err), 0);
-		fprintf(stderr, "snapshot %d: %llu sends in %.0f ms (CPU %.0f "
-		    "ms)\n", k, (unsigned long long)c.total,
-		    (seconds() - t0) * 1e3, (cpu() - c0) * 1e3);
-	}
-
-	r = calloc(64, sizeof(*r));
-	assert_non_null(r);
-	t0 = seconds();
-	c0 = cpu();
-	for (;;) {
-		assert_int_equal(store_tx_begin(st, &err), 0);
-		for (n = 0; n < 500; n += g.n) {
-			memset(&g, 0, sizeof(g));
-			assert_int_equal(store_claim(st, run.id, &cursor, 2000,
-			    64, count_claim, &g, &i, &err), 0);
-			if (g.n == 0)
-				break;
-			for (i = 0; i < g.n; i++) {
-				r[i] = result(g.ids[i], STORE_SENT, 250,
-				    "2.0.0", "2.0.0 Ok: queued as 4XyZ1", NULL);
-				r[i].relay = "relay1";
-				r[i].message_id = "1.2.3@example.org";
-				if ((total + i) % 20 == 7)
-					r[i] = result(g.ids[i],
-					    STORE_DEFERRED, 451, "4.7.1",
-					    "Greylisted", "greylist");
-				if ((total + i) % 200 == 13)
-					r[i] = result(g.ids[i],
-					    STORE_BOUNCED_HARD, 550, "5.1.1",
-					    "No such user", "mailbox-unknown");
-			}
-			{
-				double	 t1 = seconds();
-
-				assert_int_equal(store_record(st, r, g.n,
-				    &policy, 2000, &s, &err), 0);
-				t_rec += seconds() - t1;
-			}
-			total += g.n;
-		}
-		assert_int_equal(store_tx_commit(st, &err), 0);
-		if (n == 0)
-			break;
-	}
-	t_all = seconds() - t0;
-	fprintf(stderr, "recorded %zu results: %.2f us each in store_record, "
-	    "%.2f us each with claims and commits (%.0f ms, CPU %.0f ms)\n",
-	    total, t_rec * 1e6 / (double)total, t_all * 1e6 / (double)total,
-	    t_all * 1e3, (cpu() - c0) * 1e3);
-	free(r);
-
-	/* A snapshot with the cap on, every contact probed for its sends. */
-	t0 = seconds();
-	c0 = cpu();
-	assert_int_equal(store_run_start(st, "capped", "newsletter", &def,
-	    &cap, 2100, &run, &c, &err), 0);
-	fprintf(stderr, "snapshot with a cap: %llu sends, %llu capped, in "
-	    "%.0f ms (CPU %.0f ms)\n", (unsigned long long)c.total,
-	    (unsigned long long)c.skipped_capped, (seconds() - t0) * 1e3,
-	    (cpu() - c0) * 1e3);
-	store_close(st);
-}
-
 int
 main(void)
 {
@@ -1563,7 +1418,6 @@ main(void)
 		    test_teardown_tmp),
 		cmocka_unit_test_teardown(test_transactions,
 		    test_teardown_tmp),
-		cmocka_unit_test_teardown(test_bench, test_teardown_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
