@@ -32,6 +32,12 @@ log_init(const char *progname, enum log_level level)
 	journal = getenv("JOURNAL_STREAM") != NULL;
 }
 
+int
+log_enabled(enum log_level level)
+{
+	return level <= threshold;
+}
+
 void
 log_set_level(enum log_level level)
 {

@@ -21,6 +21,8 @@ enum log_level {
 /* Program name and threshold; reads JOURNAL_STREAM once. */
 void	log_init(const char *progname, enum log_level);
 void	log_set_level(enum log_level);
+/* Whether a message of this level would be written. */
+int	log_enabled(enum log_level);
 /* Parse "error", "warn", "info", "debug"; -1 if unknown. */
 int	log_level_parse(const char *);
 

@@ -644,6 +644,16 @@ resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	release(c);
 }
 
+/* tap - at debug level, the conversation as it goes: commands and
+ * replies, the body as its size, AUTH secrets masked (lib/smtp). */
+static void
+tap(void *arg, const char *line)
+{
+	struct smtp_conn	*c = arg;
+
+	log_debug("%s: %s", c->label, line);
+}
+
 struct smtp_conn *
 smtp_conn_open(uv_loop_t *loop, const struct smtp_conn_params *p,
     const struct smtp_conn_cbs *cbs, void *owner, struct clr_err *err)
@@ -670,7 +680,10 @@ smtp_conn_open(uv_loop_t *loop, const struct smtp_conn_params *p,
 	c->p.server_name = c->server_name;
 	c->p.label = c->label;
 	c->tls_implicit = p->smtp.tls == SMTP_TLS_IMPLICIT;
-	if ((c->engine = smtp_client_new(&p->smtp, err)) == NULL)
+	if ((c->engine = smtp_client_new(&p->smtp, err)) != NULL &&
+	    log_enabled(LOG_LEVEL_DEBUG))
+		smtp_client_set_tap(c->engine, tap, c);
+	if (c->engine == NULL)
 		goto fail_free;
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;

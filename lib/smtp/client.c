@@ -283,6 +283,8 @@ struct smtp_client {
 	uint64_t		 replies;	/* whole replies taken */
 
 	struct transcript	*tr;
+	smtp_tap_fn		*tap;
+	void			*tap_arg;
 };
 
 static void	 set_state(struct smtp_client *, enum state);
@@ -1129,6 +1131,8 @@ tr_add(struct smtp_client *c, const char *prefix, const char *s, size_t n)
 		o += 3;
 	}
 	l[o] = '\0';
+	if (c->tap != NULL)
+		c->tap(c->tap_arg, l);
 }
 
 /* tr_reply - a reply into the transcript, a line for each of its lines. */
@@ -1688,6 +1692,13 @@ int
 smtp_client_tls_active(const struct smtp_client *c)
 {
 	return c->tls_active;
+}
+
+void
+smtp_client_set_tap(struct smtp_client *c, smtp_tap_fn *fn, void *arg)
+{
+	c->tap = fn;
+	c->tap_arg = arg;
 }
 
 const char *

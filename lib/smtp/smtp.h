@@ -267,6 +267,12 @@ int		smtp_client_tls_active(const struct smtp_client *);
  * text is valid until the next call. */
 const char	*smtp_client_transcript(const struct smtp_client *);
 
+/* Each transcript line as it is made (masked as above), for a debug
+ * log; NULL turns it off. */
+typedef void	smtp_tap_fn(void *arg, const char *line);
+void		smtp_client_set_tap(struct smtp_client *, smtp_tap_fn *,
+		    void *arg);
+
 const char	*smtp_phase_name(enum smtp_phase);
 const char	*smtp_outcome_name(enum smtp_outcome);
 const char	*smtp_stage_name(enum smtp_stage);
