@@ -99,6 +99,7 @@ struct engine {
 	struct runs		 runs;
 	size_t			 claimed;
 	size_t			 reserved;	/* asked by claims out */
+	size_t			 rendering;	/* claimed, not rendered yet */
 	uint64_t		 bytes;
 	double			 avg_size;	/* of rendered messages */
 	int			 store_rc;	/* the store thread's health */
@@ -126,6 +127,8 @@ struct engine {
 	void			(*stopped)(void *);
 	void			*stopped_arg;
 	int			 pool_stopped;
+	int			 force;		/* stop now, whatever is left */
+	int			 deadline_passed;
 };
 
 struct retired {
@@ -757,6 +760,7 @@ render_done(uv_work_t *req, int status)
 
 	(void)status;
 	e->works--;
+	e->rendering -= rj->to - rj->from;
 	for (i = rj->from; i < rj->to; i++) {
 		struct render_item	*it = &rj->items[i - rj->from];
 		int64_t			 send_id = cj->rows[i].send_id;
@@ -865,6 +869,7 @@ claim_done(struct writer_job *wj)
 		rj->req.data = rj;
 		cj->refs++;
 		r->renders++;
+		e->rendering += n;
 		queue_work(e, &rj->req, render_work, render_done);
 	}
 	claim_job_unref(cj);
@@ -913,7 +918,10 @@ claim(struct engine *e, struct run *r, size_t n)
 
 /*
  * pump - claim what the window and the memory bound allow, for each
- * running run in turn.
+ * running run in turn. The memory held counts what is rendered and, at
+ * the average size, what claims and renders under way will add; until a
+ * size is known, one send at a time. A message larger than the bound
+ * still goes, alone.
  */
 static void
 pump(struct engine *e)
@@ -921,19 +929,25 @@ pump(struct engine *e)
 	const struct config_sending *cs = &cfg(e)->sending;
 	struct run	*r;
 	size_t		 room, n;
-	double		 avg;
+	double		 avg, held;
 
 	if (e->stopping || e->store_rc != 0 || e->pool == NULL)
 		return;
 	TAILQ_FOREACH(r, &e->runs, entry) {
 		if (!can_claim(r))
 			continue;
+		avg = e->avg_size > 0 ? e->avg_size : (double)cs->memory;
+		held = (double)e->bytes +
+		    (double)(e->reserved + e->rendering) * avg;
 		if (e->claimed + e->reserved >= cs->window ||
-		    e->bytes >= cs->memory)
+		    held >= (double)cs->memory)
 			return;
 		room = cs->window - e->claimed - e->reserved;
-		avg = e->avg_size > 0 ? e->avg_size : 16384;
-		n = (size_t)((double)(cs->memory - e->bytes) / avg) + 1;
+		n = (size_t)(((double)cs->memory - held) / avg);
+		if (n == 0 && held > 0)
+			return;
+		if (n == 0)
+			n = 1;
 		if (n > room)
 			n = room;
 		if (n > CLAIM_MAX)
@@ -1134,8 +1148,8 @@ load_done(uv_work_t *req, int status)
 		op->then(e, r, op);
 	else if (r != NULL && r->rc == NULL)
 		log_error("%s run %" PRId64 ": cannot load its templates: %s; "
-		    "it waits for a fixed configuration (reload, then "
-		    "campaign resume)", r->name, r->id, op->err.msg);
+		    "it waits for a configuration that loads (fix it, then "
+		    "SIGHUP)", r->name, r->id, op->err.msg);
 	render_campaign_free(op->rc);
 	cfg_unref(op->cref);
 	clr_free(op);
@@ -1788,7 +1802,7 @@ stop_progress(struct engine *e)
 	}
 	if (!e->pool_stopped || e->retired != NULL)
 		busy = 1;
-	if (busy && uv_is_active((uv_handle_t *)&e->deadline))
+	if (busy && !e->force)
 		return;
 	if (busy)
 		log_warn("stopping with %zu sends unrecorded: the next start "
@@ -1804,16 +1818,18 @@ deadline_cb(uv_timer_t *t)
 {
 	struct engine	*e = t->data;
 
-	log_warn("stop deadline reached: closing the connections still "
-	    "waiting for an answer");
-	if (e->pool != NULL)
-		pool_abort(e->pool, "clarion is stopping");
-	/* Their outcomes come through the loop; then give up waiting. */
-	uv_timer_start(&e->deadline, deadline_cb, 2000, 0);
-	if (e->pool_stopped) {
-		uv_timer_stop(&e->deadline);
-		stop_progress(e);
+	if (e->deadline_passed++ == 0) {
+		log_warn("stop deadline reached: closing the connections "
+		    "still waiting for an answer");
+		if (e->pool != NULL)
+			pool_abort(e->pool, "clarion is stopping");
+		/* Their outcomes come through the loop: 3 s to record
+		 * them, then stop whatever is left. */
+		uv_timer_start(&e->deadline, deadline_cb, 3000, 0);
+		return;
 	}
+	e->force = 1;
+	stop_progress(e);
 }
 
 void
@@ -1862,6 +1878,7 @@ engine_reload(struct engine *e, struct config *c, struct clr_err *err)
 	struct store_policy policy;
 	int64_t		 retry[32];
 	struct resubmit	 rs;
+	struct run	*r;
 
 	if (e->stopping) {
 		clr_err_set(err, CLR_EBUSY, "clariond is stopping");
@@ -1915,6 +1932,11 @@ engine_reload(struct engine *e, struct config *c, struct clr_err *err)
 	e->pool_cref = p != NULL ? cfg_ref(cref) : NULL;
 	cfg_unref(e->cref);
 	e->cref = cref;
+	/* A running run whose templates did not load tries again. */
+	TAILQ_FOREACH(r, &e->runs, entry)
+		if (r->state == STORE_RUN_RUNNING && r->rc == NULL &&
+		    !r->loading && load_run(e, r, NULL, NULL, NULL) != 0)
+			log_error("%s: out of memory", r->name);
 	pump(e);
 	return 0;
 }
