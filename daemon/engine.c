@@ -10,8 +10,9 @@
  * A send's life: claimed (counted in run->claimed and e->claimed) ->
  * rendered (an emsg, its bytes counted in e->bytes) -> in the pool ->
  * its outcome handed to the store thread -> committed: no longer
- * claimed. Claims stop while e->claimed is at the window or e->bytes at
- * the memory bound, which is the back-pressure.
+ * claimed. Claims stop while e->claimed is at the window or e->bytes
+ * (with what claims and renders under way will add) at the memory bound,
+ * which is the back-pressure.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,6 +50,7 @@ struct run {
 	int64_t			 started_at;
 	struct cfgref		*cref;		/* rc's */
 	struct render_campaign	*rc;		/* NULL until loaded */
+	char			 relay[65];	/* the campaign's, or "" */
 	int			 loading;
 	int64_t			 cursor;	/* last pending id claimed */
 	size_t			 claimed;	/* claimed, not yet recorded */
@@ -263,6 +265,19 @@ run_new(struct engine *e, const struct store_run *sr)
 	r->retry.data = r;
 	TAILQ_INSERT_TAIL(&e->runs, r, entry);
 	return r;
+}
+
+/* run_loaded - its templates are in: the rest of its configuration. */
+static void
+run_loaded(struct run *r, struct render_campaign *rc, struct cfgref *cref)
+{
+	const struct config_campaign	*cc;
+
+	r->rc = rc;
+	r->cref = cref;
+	cc = config_find_campaign(cref->cfg, r->name);
+	snprintf(r->relay, sizeof(r->relay), "%s",
+	    cc != NULL && cc->relay != NULL ? cc->relay : "");
 }
 
 static void
@@ -702,6 +717,7 @@ emsg_make(const struct render_scratch *sc, struct run *run,
 	m->pm.smtputf8 = has_8bit(m->pm.rcpt, lr - 1) ||
 	    has_8bit(m->pm.from, lf - 1);
 	m->pm.eightbit = has_8bit(p, sc->msg.len);
+	m->pm.relay = run->relay[0] != '\0' ? run->relay : NULL;
 	m->pm.udata = m;
 	return m;
 }
@@ -1138,8 +1154,7 @@ load_done(uv_work_t *req, int status)
 	if (r != NULL) {
 		r->loading = 0;
 		if (op->rc != NULL && r->rc == NULL) {
-			r->rc = op->rc;
-			r->cref = op->cref;
+			run_loaded(r, op->rc, op->cref);
 			op->rc = NULL;
 			op->cref = NULL;
 		}
@@ -1488,8 +1503,7 @@ start_done(struct writer_job *wj)
 		start_free(op);
 		return;
 	}
-	r->rc = op->rc;
-	r->cref = op->cref;
+	run_loaded(r, op->rc, op->cref);
 	op->rc = NULL;
 	op->cref = NULL;
 	log_info("%s run %" PRId64 " started: %" PRIu64 " to send, %" PRIu64

@@ -93,6 +93,7 @@ struct pool_relay {
 	int64_t				 retry_at;	/* after a failure */
 	int64_t				 wrr[2];	/* TURN_SEND, _OPEN */
 	int				 skip;		/* stalled: this pass */
+	size_t				 nbound;	/* queued for it alone */
 	uint64_t			 results[VERDICT_KIND_LAST];
 	char				 last_error[256];
 };
@@ -148,7 +149,18 @@ struct pool {
 };
 
 static void	dispatch(struct pool *);
+
+/* unqueue - m leaves the queue (for a connection, or back). */
+static void
+unqueue(struct pool *p, struct pool_msg *m)
+{
+	TAILQ_REMOVE(&p->queue, m, entry);
+	p->nqueued--;
+	if (m->bound != NULL)
+		m->bound->nbound--;
+}
 static void	defer_queue(struct pool *, const struct smtp_reply *);
+static void	defer_bound(struct pool *);
 
 /* Connection failures in a row: the relay is down while there are. */
 static uint32_t
@@ -773,8 +785,11 @@ can_open(struct pool_relay *r, int64_t now)
 {
 	if (!relay_up(r, now) || r->nconns >= r->cfg->connections)
 		return 0;
-	/* After a failure, one probe at a time. */
-	return relay_failures(r) == 0 || r->nopening == 0;
+	/* After a failure, one probe at a time, and none while a session
+	 * is open: one that got in proves nothing until a transaction has
+	 * its answer (relay_answers), and a relay that drops every message
+	 * must wait out its pause, not be probed again at once. */
+	return relay_failures(r) == 0 || r->nconns == 0;
 }
 
 /* hand - give m to c. */
@@ -786,8 +801,7 @@ hand(struct pool *p, struct pool_conn *c, struct pool_msg *m, int64_t now)
 	struct clr_err		 err = { 0, "" };
 	int			 rc;
 
-	TAILQ_REMOVE(&p->queue, m, entry);
-	p->nqueued--;
+	unqueue(p, m);
 	memset(&mail, 0, sizeof(mail));
 	mail.from = m->from;
 	mail.rcpts = &m->rcpt;
@@ -845,7 +859,8 @@ report_refused(struct pool *p)
 	while ((m = TAILQ_FIRST(&p->refused)) != NULL) {
 		TAILQ_REMOVE(&p->refused, m, entry);
 		report_local(p, m, NULL, SMTP_OUT_NOT_SENT, p->stopping ?
-		    "not sent: clarion is stopping" :
+		    "not sent: clarion is stopping" : m->relay != NULL &&
+		    m->bound == NULL ? "not sent: no such relay" :
 		    "not sent: out of memory");
 	}
 }
@@ -865,11 +880,20 @@ static void
 open_more(struct pool *p, int64_t now)
 {
 	struct pool_relay	*r;
-	size_t			 opening = 0, i, want;
+	size_t			 opening = 0, bound = 0, i, want;
 
+	/* Messages bound to a relay: that relay opens for them. */
+	for (i = 0; i < p->nrelays; i++) {
+		r = &p->relays[i];
+		bound += r->nbound;
+		while (r->nbound > r->nopening && can_open(r, now))
+			if (conn_open(r) != 0)
+				break;
+	}
 	for (i = 0; i < p->nrelays; i++)
 		opening += p->relays[i].nopening;
-	want = p->nqueued > opening ? p->nqueued - opening : 0;
+	want = p->nqueued - bound > opening ? p->nqueued - bound - opening :
+	    0;
 	while (want-- > 0 &&
 	    (r = pick_relay(p, now, can_open, TURN_OPEN, 1)) != NULL)
 		if (conn_open(r) != 0)
@@ -929,6 +953,18 @@ dispatch(struct pool *p)
 					earliest = wait;
 				continue;
 			}
+			/* A campaign bound to one relay: that relay's
+			 * connection, or a later message goes first. */
+			if (m->bound != NULL) {
+				r = m->bound;
+				if ((wait = rate_wait(&r->rate, now)) > 0 &&
+				    (earliest < 0 || wait < earliest))
+					earliest = wait;
+				if (wait == 0 && r->nconns > r->nopening &&
+				    (c = idle_conn(r)) != NULL)
+					hand(p, c, m, now);
+				continue;
+			}
 			/* Its turn: wait for its connection, so that each
 			 * relay carries its weight's share, unless its
 			 * answers are long overdue: then the others go on. */
@@ -960,6 +996,7 @@ dispatch(struct pool *p)
 		}
 		if (p->nqueued > 0 && !p->stopping) {
 			open_more(p, now);
+			defer_bound(p);
 			if (all_down(p)) {
 				struct smtp_reply	 why = p->fail_reply;
 				char			 text[440];
@@ -997,9 +1034,43 @@ defer_queue(struct pool *p, const struct smtp_reply *why)
 	struct pool_msg	*m;
 
 	while ((m = TAILQ_FIRST(&p->queue)) != NULL) {
-		TAILQ_REMOVE(&p->queue, m, entry);
-		p->nqueued--;
+		unqueue(p, m);
 		report(p, m, NULL, SMTP_OUT_NOT_SENT, SMTP_STAGE_SESSION, why);
+	}
+}
+
+/*
+ * defer_bound - messages bound to a relay that failed FAILS_GIVE_UP times
+ * in a row and has no connection get "not sent", with its last error:
+ * no other relay may take them.
+ */
+static void
+defer_bound(struct pool *p)
+{
+	struct pool_msg		*m, *next;
+	struct smtp_reply	 why = { 0, "", NULL };
+	char			 text[440];
+	size_t			 i;
+
+	for (i = 0; i < p->nrelays; i++)
+		if (p->relays[i].nbound > 0 && p->relays[i].nconns == 0 &&
+		    relay_failures(&p->relays[i]) >= FAILS_GIVE_UP)
+			break;
+	if (i == p->nrelays)
+		return;		/* the usual case: no scan */
+	for (m = TAILQ_FIRST(&p->queue); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (m->bound == NULL ||
+		    relay_failures(m->bound) < FAILS_GIVE_UP ||
+		    m->bound->nconns > 0)
+			continue;
+		snprintf(text, sizeof(text), "relay %s could not be "
+		    "reached (%s)", m->bound->cfg->name,
+		    m->bound->last_error);
+		why.text = text;
+		unqueue(p, m);
+		report(p, m, m->bound, SMTP_OUT_NOT_SENT, SMTP_STAGE_SESSION,
+		    &why);
 	}
 }
 
@@ -1243,16 +1314,31 @@ pool_free(struct pool *p)
 	uv_close((uv_handle_t *)&p->kick, pool_handle_closed);
 }
 
+static struct pool_relay *
+relay_named(struct pool *p, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->nrelays; i++)
+		if (strcmp(p->relays[i].cfg->name, name) == 0)
+			return &p->relays[i];
+	return NULL;
+}
+
 void
 pool_submit(struct pool *p, struct pool_msg *m)
 {
 	m->conn = NULL;
+	m->bound = m->relay != NULL ? relay_named(p, m->relay) : NULL;
 	/* Results come from the loop, even this early one. */
-	if (p->stopping || (m->dom = domain_of(p, m->rcpt)) == NULL)
+	if (p->stopping || (m->relay != NULL && m->bound == NULL) ||
+	    (m->dom = domain_of(p, m->rcpt)) == NULL)
 		TAILQ_INSERT_TAIL(&p->refused, m, entry);
 	else {
 		TAILQ_INSERT_TAIL(&p->queue, m, entry);
 		p->nqueued++;
+		if (m->bound != NULL)
+			m->bound->nbound++;
 	}
 	uv_idle_start(&p->kick, kick_cb);
 }
@@ -1268,8 +1354,7 @@ pool_withdraw(struct pool *p, int (*match)(void *, const struct pool_msg *),
 		next = TAILQ_NEXT(m, entry);
 		if (match != NULL && !match(arg, m))
 			continue;
-		TAILQ_REMOVE(&p->queue, m, entry);
-		p->nqueued--;
+		unqueue(p, m);
 		n++;
 		back(arg, m);
 	}

@@ -53,12 +53,14 @@ struct pool_msg {
 	size_t			 len;
 	int			 smtputf8;	/* see struct smtp_mail */
 	int			 eightbit;
+	const char		*relay;		/* only this relay, or NULL */
 	void			*udata;
 
 	/* The pool's. */
 	TAILQ_ENTRY(pool_msg)	 entry;
 	struct pool_domain	*dom;
 	struct pool_conn	*conn;
+	struct pool_relay	*bound;		/* relay's, resolved */
 };
 
 struct pool_result {

@@ -55,7 +55,7 @@ static const char *const dkim_keys[] = {
 };
 static const char *const campaign_keys[] = {
 	"description", "segment", "template", "sender", "subject", "theme",
-	"list", "fields", NULL
+	"list", "relay", "fields", NULL
 };
 
 
@@ -377,6 +377,17 @@ parse_campaign(struct config__vctx *v, const struct ynode *key,
 	} else if (seg != NULL && c->list == NULL &&
 	    (c->list = clr_strdup(seg->lists[0])) == NULL)
 		rc = -1;
+	/* The relay its messages go through; NULL: the relays' turn. */
+	if (config__get_str(v, val, &key->mark, "relay", 0, NAME_MAX_LEN,
+	    where, &c->relay, NULL) != 0)
+		rc = -1;
+	else if (c->relay != NULL &&
+	    config_find_relay(v->cfg, c->relay) == NULL) {
+		config__error(v->c, &config__map_get(val, "relay",
+		    NULL)->mark, "%s: no relay \"%s\" is declared", where,
+		    c->relay);
+		rc = -1;
+	}
 
 	fields = config__map_get(val, "fields", NULL);
 	if (fields != NULL && !config__ynode_is_null(fields)) {
@@ -445,6 +456,8 @@ validate(struct config__vctx *v, const struct ynode *root)
 	config__for_each_entry(v, root, "segments", "segment", 0,
 	    sizeof(*cfg->segments), (void **)&cfg->segments, &cfg->nsegments,
 	    parse_segment);
+	/* Relays before campaigns, which may name one. */
+	config__parse_relays(v, root);
 	config__for_each_entry(v, root, "campaigns", "campaign", 0,
 	    sizeof(*cfg->campaigns), (void **)&cfg->campaigns,
 	    &cfg->ncampaigns, parse_campaign);
@@ -452,7 +465,6 @@ validate(struct config__vctx *v, const struct ynode *root)
 	    "the top level", &cfg->templates, &cfg->templates_mark);
 	parse_mail(v, root);
 	parse_dkim(v, root);
-	config__parse_relays(v, root);
 	config__parse_shaping(v, root);
 	config__parse_sending(v, root);
 }
@@ -588,6 +600,7 @@ config_free(struct config *cfg)
 		clr_free(c->subject);
 		clr_free(c->theme);
 		clr_free(c->list);
+		clr_free(c->relay);
 		for (j = 0; j < c->nfields; j++) {
 			clr_free(c->fields[j].name);
 			clr_free(c->fields[j].value);

@@ -99,6 +99,7 @@ struct config_campaign {
 	char			*subject;	/* Mustache, or NULL: the set's */
 	char			*theme;		/* the segment's theme */
 	char			*list;		/* List-Id and unsubscribe scope */
+	char			*relay;		/* the only relay, or NULL */
 	struct config_field	*fields;
 	size_t			 nfields;
 	struct config_mark	 mark;

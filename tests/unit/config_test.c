@@ -188,6 +188,15 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:24:12: campaign \"c\": theme \"other\" is not the theme "
 	  "of its segment \"g\" (\"t\"), whose contacts consented to that "
 	  "one" },
+	{ "campaign naming a relay that is not declared",
+	  BASE "segments:\n  g:\n    lists: [a]\n    theme: t\n"
+	  "templates: tpl\nmail:\n  bounce_domain: b.example.org\n"
+	  "  list_id_domain: l.example.org\n"
+	  "  unsubscribe_url: https://example.org/u/\n  token_key: t.key\n"
+	  "relays:\n  main:\n    host: 127.0.0.1\n"
+	  "campaigns:\n  c:\n    segment: g\n    template: news\n"
+	  "    sender: s\n    relay: mian\n",
+	  "t.yaml:27:12: campaign \"c\": no relay \"mian\" is declared" },
 	{ "campaigns without mail",
 	  BASE "segments:\n  g:\n    lists: [a]\n    theme: t\n"
 	  "templates: tpl\n"
