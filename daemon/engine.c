@@ -116,6 +116,7 @@ struct engine {
 	/* A read-only connection for queries, one query at a time. */
 	uv_mutex_t		 ro_mu;
 	struct store		*ro;
+	int			 ro_closed;	/* for good */
 
 	/* Retired pools (after a reload), freed once stopped. */
 	struct retired		*retired;
@@ -1284,6 +1285,11 @@ query_work(uv_work_t *req)
 	size_t				 i;
 
 	uv_mutex_lock(&e->ro_mu);
+	if (e->ro_closed) {
+		q->rc = clr_err_set(&q->err, CLR_EBUSY, "clariond is "
+		    "stopping");
+		goto out;
+	}
 	if (e->ro == NULL && (e->ro = store_open(cfg(e)->database, &ro,
 	    &q->err)) == NULL) {
 		q->rc = q->err.code ? q->err.code : CLR_EDB;
@@ -2050,6 +2056,13 @@ engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	e->freeing = 1;
+	/* The writer's connection closes last: only a writer can fold the
+	 * WAL back into the database and remove it. */
+	uv_mutex_lock(&e->ro_mu);
+	store_close(e->ro);
+	e->ro = NULL;
+	e->ro_closed = 1;
+	uv_mutex_unlock(&e->ro_mu);
 	writer_free(e->writer);
 	while (!TAILQ_EMPTY(&e->runs))
 		run_free(TAILQ_FIRST(&e->runs));
