@@ -95,7 +95,7 @@ main(int argc, char **argv)
 		{ "limit",	required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct store_options sopt = { STORE_READONLY, 0, 0 };
+	static const struct store_options sopt = { STORE_READONLY, 0, 0, 0 };
 	const struct config_campaign	*camp;
 	const struct config_segment	*seg;
 	struct store_segment_def	 def;

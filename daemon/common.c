@@ -34,7 +34,7 @@ segment_def(const struct config_segment *seg, struct store_segment_def *def)
 static int
 check_segments(const struct config *cfg, struct config_diag *diag)
 {
-	static const struct store_options memopt = { STORE_CREATE, 0, 0 };
+	static const struct store_options memopt = { STORE_CREATE, 0, 0, 0 };
 	struct store		*st;
 	struct clr_err		 err = { 0, "" };
 	struct store_segment_def def;

@@ -75,7 +75,7 @@ ctl_import(const struct ctl_command *cmd, struct ctl_globals *g, int argc,
 	struct store		*st = NULL;
 	struct buf		 b = BUF_INITIALIZER(4096);
 	const char		**themes = NULL, *file, *slash;
-	struct store_options	 sopt = { STORE_CREATE, 0, 0 };
+	struct store_options	 sopt = { STORE_CREATE, 0, 0, 0 };
 	size_t			 nthemes = 0, i;
 	int			 c, fd = -1, status = EXIT_USAGE;
 

@@ -52,7 +52,7 @@ static int
 session_open(struct session *s, const struct ctl_globals *g,
     const char *campaign)
 {
-	static const struct store_options sopt = { STORE_READONLY, 0, 0 };
+	static const struct store_options sopt = { STORE_READONLY, 0, 0, 0 };
 	struct clr_err	 err = { 0, "" };
 
 	memset(s, 0, sizeof(*s));

@@ -81,7 +81,7 @@ ctl_segment(const struct ctl_command *cmd, struct ctl_globals *g, int argc,
 	};
 	const struct config_segment	*seg;
 	struct store_segment_def	 def;
-	struct store_options		 sopt = { 0, 0, 0 };
+	struct store_options		 sopt = { 0, 0, 0, 0 };
 	struct preview_ctx		 p;
 	struct clr_err			 err = { 0, "" };
 	struct config			*cfg = NULL;

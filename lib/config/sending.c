@@ -333,7 +333,7 @@ config__parse_sending(struct config__vctx *v, const struct ynode *root)
 	size_t			 i;
 
 	s->window = 1000;
-	s->memory = 32 * MIB;
+	s->memory = 16 * MIB;
 	s->max_age = 3 * DAY;
 	s->soft_bounces = 3;
 	s->soft_period = 30 * DAY;

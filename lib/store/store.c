@@ -175,9 +175,10 @@ struct store *
 store_open(const char *path, const struct store_options *opt,
     struct clr_err *err)
 {
-	static const struct store_options defaults = { 0, 0, 0 };
+	static const struct store_options defaults = { 0, 0, 0, 0 };
 	struct store	*st;
 	struct stat	 sb;
+	char		 pragmas[160];
 	int		 flags, rc, memory, target, version;
 
 	if (opt == NULL)
@@ -222,10 +223,12 @@ store_open(const char *path, const struct store_options *opt,
 	 * commit survive power loss, which the durability promise needs.
 	 * Pragmas first: foreign_keys is a no-op inside a transaction.
 	 */
-	if (store__exec(st, "PRAGMA foreign_keys = ON;"
+	snprintf(pragmas, sizeof(pragmas), "PRAGMA foreign_keys = ON;"
 	    "PRAGMA synchronous = FULL;"
 	    "PRAGMA temp_store = MEMORY;"
-	    "PRAGMA cache_size = -32768", err) != 0)
+	    "PRAGMA cache_size = -%d", opt->cache_kib > 0 ? opt->cache_kib :
+	    32768);
+	if (store__exec(st, pragmas, err) != 0)
 		goto fail;
 	if (!st->readonly && !memory &&
 	    store__exec(st, "PRAGMA journal_mode = WAL", err) != 0)

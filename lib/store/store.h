@@ -34,6 +34,8 @@ struct store_options {
 	unsigned	 flags;
 	int		 busy_timeout_ms;	/* 0: 5000 */
 	int		 target_version;	/* tests: migrate only this far */
+	int		 cache_kib;	/* page cache; 0: 32768 (imports
+					   and segments on 600k contacts) */
 };
 
 /*

@@ -55,7 +55,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const themes[] = { "t" };
-	static const struct store_options opt = { STORE_CREATE, 0, 0 };
+	static const struct store_options opt = { STORE_CREATE, 0, 0, 0 };
 	struct import_options	 io = { "l", themes, 1, "fuzz", 1, 0 };
 	struct import_stats	 stats;
 	struct clr_err		 err = { 0, "" };

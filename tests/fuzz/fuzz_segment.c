@@ -23,7 +23,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const lists[] = { "news" };
-	static const struct store_options opt = { STORE_CREATE, 0, 0 };
+	static const struct store_options opt = { STORE_CREATE, 0, 0, 0 };
 	struct store_segment_def def = { lists, 1, "t", NULL };
 	struct clr_err		 err = { 0, "" };
 	uint64_t		 n;

@@ -884,7 +884,7 @@ test_sending_defaults(void **state)
 	for (i = 0; i < sizeof(yamls) / sizeof(yamls[0]); i++) {
 		cfg = parse("/srv/c", yamls[i]);
 		assert_int_equal(cfg->sending.window, 1000);
-		assert_int_equal(cfg->sending.memory, 32 * 1024 * 1024);
+		assert_int_equal(cfg->sending.memory, 16 * 1024 * 1024);
 		assert_int_equal(cfg->sending.cap_messages, 0);
 		assert_int_equal(cfg->sending.cap_period, 0);
 		assert_int_equal(cfg->sending.nretry, 5);

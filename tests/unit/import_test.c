@@ -62,7 +62,7 @@ run_import(const char *db, const char *csv, const char *list,
 	const char *const	 themes[] = { theme };
 	struct import_options	 opt = { list, themes, theme ? 1 : 0,
 				    "unit test", 1700000000, 0 };
-	struct store_options	 sopt = { STORE_CREATE, 0, 0 };
+	struct store_options	 sopt = { STORE_CREATE, 0, 0, 0 };
 	struct memsrc		 src = { csv, strlen(csv), 0 };
 	struct store		*st;
 
@@ -141,7 +141,7 @@ test_nul_byte(void **state)
 	    "ok@example.org,C\n";
 	const char *const	 themes[] = { "t" };
 	struct import_options	 opt = { "l", themes, 1, "x", 1, 0 };
-	struct store_options	 sopt = { STORE_CREATE, 0, 0 };
+	struct store_options	 sopt = { STORE_CREATE, 0, 0, 0 };
 	struct memsrc		 src = { csv, sizeof(csv) - 1, 0 };
 	struct import_stats	 stats;
 	struct reports		 rep;
@@ -395,7 +395,7 @@ test_several_themes(void **state)
 {
 	const char *const	 themes[] = { "actions", "events", "news" };
 	struct import_options	 opt = { "l", themes, 3, "petition", 7, 0 };
-	struct store_options	 sopt = { STORE_CREATE, 0, 0 };
+	struct store_options	 sopt = { STORE_CREATE, 0, 0, 0 };
 	struct buf		 csv = BUF_INITIALIZER(1 << 20);
 	struct import_stats	 stats;
 	struct reports		 rep;

@@ -123,7 +123,7 @@ populate(struct store *st, int n)
 static struct store *
 open_db(const char *name, int contacts)
 {
-	struct store_options	 opt = { STORE_CREATE, 0, 0 };
+	struct store_options	 opt = { STORE_CREATE, 0, 0, 0 };
 	struct clr_err		 err = { 0, "" };
 	struct store		*st;
 
@@ -228,7 +228,7 @@ record(struct store *st, const struct store_result *r, size_t n,
 static void
 test_schema(void **state)
 {
-	struct store_options	 old = { STORE_CREATE, 0, 2 };
+	struct store_options	 old = { STORE_CREATE, 0, 2, 0 };
 	struct clr_err		 err = { 0, "" };
 	struct store		*st;
 
@@ -1356,7 +1356,7 @@ test_record_failure(void **state)
 static void
 test_transactions(void **state)
 {
-	struct store_options	 opt = { 0, 50, 0 };
+	struct store_options	 opt = { 0, 50, 0, 0 };
 	struct clr_err		 err = { 0, "" };
 	struct store		*st;
 	sqlite3			*h;

@@ -79,7 +79,7 @@ static const struct where_case where_cases[] = {
 static int
 setup(void **state)
 {
-	struct store_options	 opt = { STORE_CREATE, 0, 0 };
+	struct store_options	 opt = { STORE_CREATE, 0, 0, 0 };
 	struct clr_err		 err = { 0, "" };
 
 	*state = store_open(":memory:", &opt, &err);
@@ -197,7 +197,7 @@ test_eligibility(void **state)
 	static const char *const alerts[] = { "alerts" };
 	struct store_segment_def def = { both, 2, "t", NULL };
 	const char		*db = test_path("elig.db");
-	struct store_options	 opt = { STORE_CREATE, 0, 0 };
+	struct store_options	 opt = { STORE_CREATE, 0, 0, 0 };
 	struct clr_err		 err = { 0, "" };
 	struct collect		 got;
 	struct store		*st;

@@ -19,7 +19,7 @@
 static void
 test_new_database(void **state)
 {
-	struct store_options	 opt = { STORE_CREATE, 0, 0 };
+	struct store_options	 opt = { STORE_CREATE, 0, 0, 0 };
 	struct clr_err		 err = { 0, "" };
 	struct store		*st;
 	const char		*db = test_path("new.db");
@@ -56,7 +56,7 @@ test_missing_database(void **state)
 static void
 test_older_database_upgraded(void **state)
 {
-	struct store_options	 old = { STORE_CREATE, 0, 1 };
+	struct store_options	 old = { STORE_CREATE, 0, 1, 0 };
 	struct clr_err		 err = { 0, "" };
 	struct store		*st;
 	const char		*db = test_path("old.db");
@@ -84,8 +84,8 @@ test_older_database_upgraded(void **state)
 static void
 test_readonly_older_refused(void **state)
 {
-	struct store_options	 old = { STORE_CREATE, 0, 1 };
-	struct store_options	 ro = { STORE_READONLY, 0, 0 };
+	struct store_options	 old = { STORE_CREATE, 0, 1, 0 };
+	struct store_options	 ro = { STORE_READONLY, 0, 0, 0 };
 	struct clr_err		 err = { 0, "" };
 	struct store		*st;
 	const char		*db = test_path("old-ro.db");
@@ -103,7 +103,7 @@ test_readonly_older_refused(void **state)
 static void
 test_newer_database_refused(void **state)
 {
-	struct store_options	 opt = { STORE_CREATE, 0, 0 };
+	struct store_options	 opt = { STORE_CREATE, 0, 0, 0 };
 	struct clr_err		 err = { 0, "" };
 	struct store		*st;
 	const char		*db = test_path("newer.db");
@@ -126,7 +126,7 @@ test_newer_database_refused(void **state)
 static void
 test_foreign_database_refused(void **state)
 {
-	struct store_options	 opt = { STORE_CREATE, 0, 0 };
+	struct store_options	 opt = { STORE_CREATE, 0, 0, 0 };
 	struct clr_err		 err = { 0, "" };
 	const char		*db = test_path("foreign.db");
 
@@ -143,7 +143,7 @@ test_foreign_database_refused(void **state)
 static void
 test_failed_migration_rolls_back(void **state)
 {
-	struct store_options	 old = { STORE_CREATE, 0, 1 };
+	struct store_options	 old = { STORE_CREATE, 0, 1, 0 };
 	struct clr_err		 err = { 0, "" };
 	struct store		*st;
 	const char		*db = test_path("conflict.db");
@@ -166,7 +166,7 @@ test_failed_migration_rolls_back(void **state)
 static void
 test_attrs_must_be_json(void **state)
 {
-	struct store_options		 opt = { STORE_CREATE, 0, 0 };
+	struct store_options		 opt = { STORE_CREATE, 0, 0, 0 };
 	struct store_import_params	 p = { "l", NULL, 0, "test", 1 };
 	struct store_contact		 c = { "a@example.org", NULL, NULL,
 					    NULL, "not json", NULL };
