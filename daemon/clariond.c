@@ -326,7 +326,9 @@ main(int argc, char **argv)
 		{ "version",	no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct store_options sopt = { STORE_CREATE, 0, 0 };
+	/* The store thread's connection: a modest cache, counted in the
+	 * daemon's memory; the snapshot's scan relies on the OS's cache. */
+	static const struct store_options sopt = { STORE_CREATE, 0, 0, 8192 };
 	struct daemon	 d;
 	struct clr_err	 err = { 0, "" };
 	const char	*config_opt = NULL;
@@ -335,6 +337,18 @@ main(int argc, char **argv)
 	store_library_init();
 	/* A peer that leaves is an EPIPE on its socket, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * One rendering thread per core (libuv's default is 4): more
+	 * threads than cores only take turns with the loop, the store
+	 * thread and, on a small box, the relay itself.
+	 */
+	if (getenv("UV_THREADPOOL_SIZE") == NULL) {
+		char	 n[24];
+		long	 cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		snprintf(n, sizeof(n), "%ld", cores > 1 ? cores : 1);
+		setenv("UV_THREADPOOL_SIZE", n, 1);
+	}
 	memset(&d, 0, sizeof(d));
 	d.lock_fd = -1;
 	log_init("clariond", LOG_LEVEL_INFO);

@@ -77,7 +77,8 @@ struct emsg {
 	int64_t			 contact_id;
 	size_t			 size;		/* counted in e->bytes */
 	const char		*message_id;
-	char			 data[];	/* rcpt, from, id, body */
+	char			*body;		/* the renderer's buffer */
+	char			 data[];	/* rcpt, from, id */
 };
 
 /* An outcome on its way to the store. */
@@ -404,6 +405,7 @@ static void
 emsg_free(struct engine *e, struct emsg *m)
 {
 	e->bytes -= m->size;
+	clr_free(m->body);
 	clr_free(m);
 }
 
@@ -683,25 +685,37 @@ has_8bit(const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * emsg_make - the message leaves with the renderer's own buffer (no
+ * copy), trimmed to its length; the scratch gets a fresh one of about
+ * the same size for the next, so that it does not grow step by step.
+ */
 static struct emsg *
-emsg_make(const struct render_scratch *sc, struct run *run,
+emsg_make(struct render_scratch *sc, struct run *run,
     const struct crow *row, const char *email)
 {
 	size_t		 lr = strlen(email) + 1;
 	size_t		 lf = strlen(sc->envelope_from) + 1;
 	size_t		 li = strlen(sc->message_id) + 1;
-	size_t		 size = sizeof(struct emsg) + lr + lf + li +
-			    sc->msg.len;
+	size_t		 len = sc->msg.len;
 	struct emsg	*m;
-	char		*p;
+	char		*p, *body, *trim;
 
-	if ((m = clr_malloc(size)) == NULL)
+	if ((m = clr_malloc(sizeof(*m) + lr + lf + li)) == NULL)
 		return NULL;
+	if ((body = buf_steal(&sc->msg)) == NULL) {
+		clr_free(m);
+		return NULL;
+	}
+	if ((trim = clr_realloc(body, len + 1)) != NULL)
+		body = trim;
+	(void)buf_reserve(&sc->msg, len + len / 8);
 	memset(m, 0, sizeof(*m));
+	m->body = body;
 	m->run = run;
 	m->send_id = row->send_id;
 	m->contact_id = row->contact_id;
-	m->size = size;
+	m->size = sizeof(*m) + lr + lf + li + len + 1;
 	p = m->data;
 	memcpy(p, email, lr);
 	m->pm.rcpt = p;
@@ -711,13 +725,13 @@ emsg_make(const struct render_scratch *sc, struct run *run,
 	p += lf;
 	memcpy(p, sc->message_id, li);
 	m->message_id = p;
-	p += li;
-	memcpy(p, sc->msg.data, sc->msg.len);
-	m->pm.body = p;
-	m->pm.len = sc->msg.len;
+	m->pm.body = body;
+	m->pm.len = len;
+	/* Bodies are quoted-printable and headers RFC 2047 (lib/message):
+	 * 8-bit can only come from an address, which SMTPUTF8 covers. */
 	m->pm.smtputf8 = has_8bit(m->pm.rcpt, lr - 1) ||
 	    has_8bit(m->pm.from, lf - 1);
-	m->pm.eightbit = has_8bit(p, sc->msg.len);
+	m->pm.eightbit = 0;
 	m->pm.relay = run->relay[0] != '\0' ? run->relay : NULL;
 	m->pm.udata = m;
 	return m;
@@ -1281,7 +1295,7 @@ query_work(uv_work_t *req)
 {
 	struct query			*q = req->data;
 	struct engine			*e = q->e;
-	static const struct store_options ro = { STORE_READONLY, 0, 0 };
+	static const struct store_options ro = { STORE_READONLY, 0, 0, 2048 };
 	size_t				 i;
 
 	uv_mutex_lock(&e->ro_mu);

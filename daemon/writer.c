@@ -10,6 +10,13 @@
 
 #define RETRY_NS	1000000000ULL	/* a failed group is tried again */
 #define WRITER_MAX_RETRY 64		/* retry delays (config allows 32) */
+/*
+ * A group smaller than GROUP_FULL outcomes waits GROUP_WAIT_NS for more
+ * before it is written: one commit (one fsync, each page written once)
+ * for many outcomes. Claims wait as long; the window covers far more.
+ */
+#define GROUP_FULL	512
+#define GROUP_WAIT_NS	4000000ULL
 
 TAILQ_HEAD(writer_jobs, writer_job);
 
@@ -150,6 +157,12 @@ writer_main(void *arg)
 		if (w->stopping && TAILQ_EMPTY(&w->in) &&
 		    TAILQ_EMPTY(&w->jobs))
 			break;
+		if (!w->stopping && w->backlog < GROUP_FULL) {
+			/* Not woken by each outcome meanwhile: sleep. */
+			uv_mutex_unlock(&w->mu);
+			uv_sleep(GROUP_WAIT_NS / 1000000ULL);
+			uv_mutex_lock(&w->mu);
+		}
 		TAILQ_INIT(&rs);
 		TAILQ_CONCAT(&rs, &w->in, entry);
 		TAILQ_INIT(&grouped);

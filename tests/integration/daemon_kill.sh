@@ -27,8 +27,8 @@ cd "$WORK"
 sink_start sink --dump
 daemon_setup $N "sending:
   window: $WINDOW"
-# 1,000 messages a second: the campaign lasts long enough for ten kills.
-daemon_relay 127.0.0.1 "$sink_PORT" "connections: 4" "rate: 1000/s"
+# 600 messages a second: the campaign outlasts ten kills and restarts.
+daemon_relay 127.0.0.1 "$sink_PORT" "connections: 4" "rate: 600/s"
 daemon_start
 ctl campaign start news >/dev/null || fail "campaign start failed"
 
