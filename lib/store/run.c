@@ -493,19 +493,25 @@ check_name(const char *what, const char *name, struct clr_err *err)
 /*
  * snapshot_sql - the INSERT that snapshots the segment: ?1 run, ?2 now,
  * ?3 the cap's messages (0: none), ?4 the start of its period. Sends
- * are made in contact order, which claims follow. The cap is one probe
- * of sends_sent per contact; its reason is set afterwards, on the few
- * rows it skipped, rather than evaluated twice per row.
+ * are made in contact order, which claims follow. The cap counts a
+ * contact's sends sent within the period in the runs that may have sent
+ * then (not finished before it: a handful), one probe of the
+ * (campaign_id, contact_id) index each; its reason is set afterwards, on
+ * the few rows it skipped, rather than evaluated twice per row.
  */
 static int
 snapshot_sql(const struct store_segment_def *def, struct buf *sql)
 {
 	int	 rc;
 
-	rc = buf_puts(sql, "INSERT INTO sends (campaign_id, contact_id, state,"
+	rc = buf_puts(sql, "WITH recent(id) AS MATERIALIZED (SELECT id FROM"
+	    " campaigns WHERE ?3 > 0 AND (finished_at IS NULL OR"
+	    " finished_at > ?4))\n"
+	    "INSERT INTO sends (campaign_id, contact_id, state,"
 	    " updated_at)\nSELECT ?1, e.id, CASE WHEN ?3 > 0 AND"
-	    " (SELECT count(*) FROM sends AS p WHERE p.contact_id = e.id"
-	    " AND p.sent_at > ?4) >= ?3 THEN 'skipped' ELSE 'pending' END, ?2"
+	    " (SELECT count(*) FROM recent AS r, sends AS p WHERE"
+	    " p.campaign_id = r.id AND p.contact_id = e.id AND"
+	    " p.sent_at > ?4) >= ?3 THEN 'skipped' ELSE 'pending' END, ?2"
 	    "\nFROM (\n");
 	if (rc == 0)
 		rc = store_segment_sql(def, STORE_SEGMENT_IDS, 0, sql);

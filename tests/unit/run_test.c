@@ -246,8 +246,10 @@ test_schema(void **state)
 	/* The run of version 2 has the new columns, at their defaults. */
 	assert_int_equal(q("SELECT claimed_through + possible_duplicates +"
 	    " first_send + last_send FROM campaigns WHERE name = 'old'"), 0);
+	/* No index by contact: every send would insert at random in it. */
 	assert_int_equal(q("SELECT count(*) FROM sqlite_schema WHERE"
-	    " name = 'sends_sent'"), 1);
+	    " type = 'index' AND tbl_name = 'sends' AND"
+	    " instr(sql, '(contact_id') > 0"), 0);
 	assert_int_equal(q("SELECT count(*) FROM pragma_table_info('sends')"
 	    " WHERE name IN ('reason', 'bounce', 'first_attempt_at',"
 	    " 'sent_at')"), 4);
