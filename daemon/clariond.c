@@ -328,7 +328,7 @@ main(int argc, char **argv)
 	};
 	/* The store thread's connection: a modest cache, counted in the
 	 * daemon's memory; the snapshot's scan relies on the OS's cache. */
-	static const struct store_options sopt = { STORE_CREATE, 0, 0, 8192 };
+	static const struct store_options sopt = { STORE_CREATE, 0, 0, 2048 };
 	struct daemon	 d;
 	struct clr_err	 err = { 0, "" };
 	const char	*config_opt = NULL;
