@@ -1232,7 +1232,8 @@ campaign_json(struct buf *b, const struct store_run *sr,
 	rc = rc ? rc : buf_printf(b, ",\"run\":%" PRId64 ",\"state\":\"%s\","
 	    "\"segment\":", sr->id, store_run_state_name(sr->state));
 	rc = rc ? rc : json_put_string(b, sr->segment, strlen(sr->segment));
-	rc = rc ? rc : buf_printf(b, ",\"started_at\":%" PRId64, sr->started_at);
+	rc = rc ? rc : buf_printf(b, ",\"started_at\":%" PRId64,
+	    sr->started_at);
 	if (sr->finished_at > 0)
 		rc = rc ? rc : buf_printf(b, ",\"finished_at\":%" PRId64,
 		    sr->finished_at);

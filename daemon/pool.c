@@ -93,7 +93,7 @@ struct pool_relay {
 	int64_t				 retry_at;	/* after a failure */
 	int64_t				 wrr[2];	/* TURN_SEND, _OPEN */
 	int				 skip;		/* stalled: this pass */
-	size_t				 nbound;	/* queued for it alone */
+	size_t				 nbound;	/* queued for it */
 	uint64_t			 results[VERDICT_KIND_LAST];
 	char				 last_error[256];
 };

@@ -38,7 +38,7 @@ TAILQ_HEAD(writer_results, writer_result);
 struct writer_job {
 	int			(*work)(struct store *, struct writer_job *);
 	void			(*done)(struct writer_job *);
-	int			 grouped;	/* inside the group's transaction */
+	int			 grouped;	/* in the group's transaction */
 	int			 rc;		/* work()'s, or the commit's */
 	struct clr_err		 err;
 	void			*arg;
@@ -60,7 +60,8 @@ void		 writer_record(struct writer *, struct writer_result *);
 void		 writer_submit(struct writer *, struct writer_job *);
 
 /* The retry and suppression policy for outcomes recorded from now on. */
-int		 writer_set_policy(struct writer *, const struct store_policy *);
+int		 writer_set_policy(struct writer *,
+		    const struct store_policy *);
 
 /*
  * Stop: what was handed in is still recorded and run (unless the store
