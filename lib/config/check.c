@@ -5,6 +5,7 @@
  * Each reports "FILE:LINE:COL: what is wrong" through config__error and
  * returns -1, so a section's parser can go on and show every mistake.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -454,4 +455,27 @@ config__get_str(struct config__vctx *v, const struct ynode *map,
 {
 	return config__get_text(v, map, at, key, required, max, 0, where, out,
 	    mark);
+}
+
+int
+config__number_unit(const char *s, const struct config__unit *units,
+    size_t nunits, uint64_t max, uint64_t *out)
+{
+	unsigned long long	 num;
+	char			*end;
+	size_t			 i;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	num = strtoull(s, &end, 10);
+	for (i = 0; i < nunits; i++)
+		if (strcmp(end, units[i].name) == 0)
+			break;
+	if (i == nunits)
+		return -1;
+	if (errno == ERANGE || num > max / units[i].factor)
+		return -2;
+	*out = num * units[i].factor;
+	return 0;
 }

@@ -116,4 +116,19 @@ void	config__parse_control_socket(struct config__vctx *,
 	    const struct ynode *root);
 void	config__free_sending(struct config *);
 
+/* A unit a number may be written in, and what one of it is worth. */
+struct config__unit {
+	const char	*name;		/* the suffix: "s", "MiB", "" */
+	uint64_t	 factor;
+};
+
+/*
+ * s as a whole number (decimal digits) followed at once by the name of
+ * one of units, times its factor, into *out. 0; -1 if s is not written
+ * so; -2 if the value is over max (or overflows). The caller reports
+ * either, and checks any lower bound.
+ */
+int	config__number_unit(const char *s, const struct config__unit *units,
+	    size_t nunits, uint64_t max, uint64_t *out);
+
 #endif

@@ -90,31 +90,21 @@ static int
 get_duration(struct config__vctx *v, const struct ynode *map, const char *key,
     uint32_t min, uint32_t max, const char *where, uint32_t *out)
 {
-	static const struct {
-		const char	*unit;
-		uint64_t	 ms;
-	} units[] = {
+	static const struct config__unit units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
 	};
 	const struct ynode	*n;
-	unsigned long long	 num;
 	uint64_t		 ms;
-	char			*end;
-	size_t			 i;
+	int			 rc;
 
 	if (config__scalar_at(v, map, key, where, &n) != 0)
 		return -1;
 	if (n == NULL)
 		return 0;
-	if (n->str[0] < '0' || n->str[0] > '9')
+	rc = config__number_unit(n->str, units, sizeof(units) /
+	    sizeof(units[0]), UINT64_MAX, &ms);
+	if (rc != 0)
 		goto bad;
-	num = strtoull(n->str, &end, 10);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0)
-			break;
-	if (i == sizeof(units) / sizeof(units[0]) || num > UINT32_MAX)
-		goto bad;
-	ms = num * units[i].ms;
 	if (ms < min || ms > max) {
 		config__error(v->c, &n->mark, "\"%s\" in %s must be from "
 		    "%ums to %ums, got %s", key, where, min, max, n->str);

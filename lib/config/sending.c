@@ -17,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,38 +78,29 @@ static int
 parse_seconds(struct config__vctx *v, const struct ynode *n,
     const char *what, uint32_t min, uint32_t max, uint32_t *out)
 {
-	static const struct {
-		const char	*unit;
-		uint32_t	 s;
-	} units[] = {
+	static const struct config__unit units[] = {
 		{ "s", 1 }, { "m", MINUTE }, { "h", HOUR }, { "d", DAY },
 	};
-	unsigned long long	 num;
-	char			*end, lo[16], hi[16];
-	size_t			 i;
+	uint64_t	 secs;
+	char		 lo[16], hi[16];
+	int		 rc;
 
 	if (n->kind != YNODE_SCALAR || config__ynode_is_null(n)) {
 		config__error(v->c, &n->mark, "%s must be a duration such as "
 		    "30s, 5m, 1h or 7d, got %s", what, config__ynode_type(n));
 		return -1;
 	}
-	if (n->str[0] < '0' || n->str[0] > '9')
+	rc = config__number_unit(n->str, units, sizeof(units) /
+	    sizeof(units[0]), max, &secs);
+	if (rc == -1)
 		goto bad;
-	errno = 0;
-	num = strtoull(n->str, &end, 10);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0)
-			break;
-	if (i == sizeof(units) / sizeof(units[0]))
-		goto bad;
-	if (errno == ERANGE || num > max / units[i].s ||
-	    num * units[i].s < min) {
+	if (rc != 0 || secs < min) {
 		config__error(v->c, &n->mark, "%s must be from %s to %s, "
 		    "got %s", what, fmt_seconds(lo, sizeof(lo), min),
 		    fmt_seconds(hi, sizeof(hi), max), n->str);
 		return -1;
 	}
-	*out = (uint32_t)(num * units[i].s);
+	*out = (uint32_t)secs;
 	return 0;
 bad:
 	config__error(v->c, &n->mark, "%s must be a duration such as 30s, 5m, "
@@ -142,40 +132,30 @@ static int
 get_size(struct config__vctx *v, const struct ynode *map, const char *key,
     uint64_t min, uint64_t max, const char *where, uint64_t *out)
 {
-	static const struct {
-		const char	*unit;
-		uint64_t	 bytes;
-	} units[] = {
+	static const struct config__unit units[] = {
 		{ "", 1 }, { "B", 1 }, { "KiB", KIB }, { "MiB", MIB },
 		{ "GiB", GIB },
 	};
 	const struct ynode	*n;
-	unsigned long long	 num;
-	char			*end;
-	size_t			 i;
+	uint64_t		 bytes;
+	int			 rc;
 
 	if (config__scalar_at(v, map, key, where, &n) != 0)
 		return -1;
 	if (n == NULL)
 		return 0;
-	if (n->str[0] < '0' || n->str[0] > '9')
+	rc = config__number_unit(n->str, units, sizeof(units) /
+	    sizeof(units[0]), max, &bytes);
+	if (rc == -1)
 		goto bad;
-	errno = 0;
-	num = strtoull(n->str, &end, 10);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0)
-			break;
-	if (i == sizeof(units) / sizeof(units[0]))
-		goto bad;
-	if (errno == ERANGE || num > max / units[i].bytes ||
-	    num * units[i].bytes < min) {
+	if (rc != 0 || bytes < min) {
 		config__error(v->c, &n->mark, "\"%s\" in %s must be from "
 		    "%lluMiB to %lluGiB, got %s", key, where,
 		    (unsigned long long)(min / MIB),
 		    (unsigned long long)(max / GIB), n->str);
 		return -1;
 	}
-	*out = num * units[i].bytes;
+	*out = bytes;
 	return 0;
 bad:
 	config__error(v->c, &n->mark, "\"%s\" in %s must be a size such as "
