@@ -45,9 +45,7 @@ struct run {
 	struct engine		*e;
 	int64_t			 id;
 	char			 name[65];
-	char			 segment[65];
 	enum store_run_state	 state;		/* as the loop sees it */
-	int64_t			 started_at;
 	struct cfgref		*cref;		/* rc's */
 	struct render_campaign	*rc;		/* NULL until loaded */
 	char			 relay[65];	/* the campaign's, or "" */
@@ -258,9 +256,7 @@ run_new(struct engine *e, const struct store_run *sr)
 	r->e = e;
 	r->id = sr->id;
 	snprintf(r->name, sizeof(r->name), "%s", sr->name);
-	snprintf(r->segment, sizeof(r->segment), "%s", sr->segment);
 	r->state = sr->state;
-	r->started_at = sr->started_at;
 	r->dirty = 1;
 	r->loaded_ms = (int64_t)uv_now(e->loop);
 	uv_timer_init(e->loop, &r->retry);

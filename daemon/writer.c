@@ -21,7 +21,6 @@
 TAILQ_HEAD(writer_jobs, writer_job);
 
 struct writer {
-	uv_loop_t		*loop;
 	struct store		*store;
 	uv_thread_t		 thread;
 	uv_mutex_t		 mu;
@@ -299,7 +298,6 @@ writer_new(uv_loop_t *loop, struct store *store,
 		clr_err_set(err, CLR_ENOMEM, "store thread: out of memory");
 		return NULL;
 	}
-	w->loop = loop;
 	w->committed = committed;
 	w->health = health;
 	w->arg = arg;
